@@ -1,0 +1,16 @@
+"""The JSON API (Django Ninja); its OpenAPI schema is served at /api/docs."""
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(
+    title="无疫 wuyi API",
+    version="1",
+    description="Sampling devices, labs and offices. Every route is scoped to the caller's grants.",
+    urls_namespace="api",
+)
+
+
+@api.get("/v1/health", tags=["system"], auth=None)
+def health(request) -> dict:
+    """Liveness for load balancers and sampling devices checking the network."""
+    return {"status": "ok"}

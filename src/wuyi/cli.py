@@ -1,0 +1,46 @@
+"""The ``wuyi`` command: wuyi's own commands first, Django's management commands behind them."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# wuyi's commands, in the order a newcomer meets them. Each is a Django management
+# command in the app that owns it; `wuyi help COMMAND` shows its options.
+COMMANDS = [
+    ("init", "创建或升级数据库 (migrate)"),
+    ("demo", "一步体验:建库、生成示例城市、创建演示账号并启动网站"),
+    ("generate", "生成一座可复现的合成城市 (--residents N --seed S)"),
+    ("import", "从 Excel/CSV 导入居民 (import residents FILE [--commit])"),
+    ("export", "导出居民名册,格式与导入相同 (export residents FILE [--node CODE])"),
+    ("stats", "统计各级辖区与居民数量 [--json]"),
+    ("serve", "启动网站 (默认 127.0.0.1:8000)"),
+    ("bench", "性能基准 (bench generate|... [--json])"),
+    ("createuser", "创建账号 (--role ROLE --scope CODE)"),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuyi.settings")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"} and len(args) == 1:
+        print_help()
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["wuyi", *args])
+
+
+def print_help() -> None:
+    print("wuyi — 无疫:社区疫情防控平台\n")
+    print("用法: wuyi COMMAND [options]      wuyi help COMMAND 查看某个命令的说明\n")
+    print("wuyi 的命令:")
+    width = max(len(name) for name, _ in COMMANDS)
+    for name, text in COMMANDS:
+        print(f"  {name.ljust(width)}  {text}")
+    print("\nDjango 的管理命令(migrate、shell、dbshell、check 等)也可以直接使用:wuyi help --commands")
+    print("DATABASE_URL 环境变量选择数据库(默认 data/wuyi.sqlite3)。")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from wuyi.people.masking import mask_id_number, mask_phone
+from wuyi.people.models import Residence, Resident
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    list_display = ["name", "masked_id_number", "gender", "birth_date", "masked_phone", "status"]
+    list_filter = ["status", "district_code", "elderly_alone", "bedridden", "no_smartphone"]
+    search_fields = ["name"]
+    raw_id_fields = ["household", "grid"]
+    readonly_fields = ["path", "district_code", "code_token", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    @admin.display(description="证件号码")
+    def masked_id_number(self, obj: Resident) -> str:
+        return mask_id_number(obj.id_number)
+
+    @admin.display(description="联系电话")
+    def masked_phone(self, obj: Resident) -> str:
+        return mask_phone(obj.phone)
+
+
+@admin.register(Residence)
+class ResidenceAdmin(admin.ModelAdmin):
+    list_display = ["resident", "household", "moved_in", "moved_out"]
+    raw_id_fields = ["resident", "household"]

@@ -1,0 +1,23 @@
+"""Every URL of wuyi. Each app keeps its own ``urls.py``; the permission tests enumerate them all."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from wuyi.api import api
+from wuyi.core import views as core_views
+
+admin.site.site_header = "无疫 管理后台"
+admin.site.site_title = "无疫"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("territory/", include("wuyi.territory.urls")),
+]
