@@ -38,12 +38,18 @@ class City:
         self.community = add_node(Kind.COMMUNITY, "光华街社区", "140105001001", self.street)
         self.compound = add_node(Kind.COMPOUND, "电子二所家属楼", "C01", self.community)
         self.grid_a = Grid.objects.create(
-            community=self.community, code="140105001001G01", name="第一网格",
-            path=self.community.path, district_code="140105",
+            community=self.community,
+            code="140105001001G01",
+            name="第一网格",
+            path=self.community.path,
+            district_code="140105",
         )
         self.grid_b = Grid.objects.create(
-            community=self.community, code="140105001001G02", name="第二网格",
-            path=self.community.path, district_code="140105",
+            community=self.community,
+            code="140105001001G02",
+            name="第二网格",
+            path=self.community.path,
+            district_code="140105",
         )
         self.building1 = add_node(Kind.BUILDING, "1号楼", "B01", self.compound)
         self.building2 = add_node(Kind.BUILDING, "2号楼", "B02", self.compound)
@@ -54,10 +60,12 @@ class City:
         self.home1 = add_node(Kind.HOUSEHOLD, "101", "H0101", self.unit1, floor=1)
         self.home2 = add_node(Kind.HOUSEHOLD, "101", "H0101", self.unit2, floor=1)
         self.other_district = add_node(Kind.DISTRICT, "迎泽区", "140106")
-        self.alice = self.resident("张丽", self.home1, "140105", dt.date(1980, 5, 1), 11, "F",
-                                   phone="13812345678")
-        self.bob = self.resident("李强", self.home2, "140105", dt.date(1975, 3, 9), 21, "M",
-                                 phone="13987654321")
+        self.alice = self.resident(
+            "张丽", self.home1, "140105", dt.date(1980, 5, 1), 11, "F", phone="13812345678"
+        )
+        self.bob = self.resident(
+            "李强", self.home2, "140105", dt.date(1975, 3, 9), 21, "M", phone="13987654321"
+        )
 
     @staticmethod
     def resident(name, household, region, birth, seq, gender, **fields) -> Resident:

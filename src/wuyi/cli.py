@@ -23,7 +23,7 @@ COMMANDS = [
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuyi.settings")
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help", "help"} and len(args) == 1:
+    if not args or (args[0] in {"-h", "--help", "help"} and len(args) == 1):
         print_help()
         return
     from django.core.management import execute_from_command_line
@@ -38,7 +38,9 @@ def print_help() -> None:
     width = max(len(name) for name, _ in COMMANDS)
     for name, text in COMMANDS:
         print(f"  {name.ljust(width)}  {text}")
-    print("\nDjango 的管理命令(migrate、shell、dbshell、check 等)也可以直接使用:wuyi help --commands")
+    print(
+        "\nDjango 的管理命令(migrate、shell、dbshell、check 等)也可以直接使用:wuyi help --commands"
+    )
     print("DATABASE_URL 环境变量选择数据库(默认 data/wuyi.sqlite3)。")
 
 

@@ -23,7 +23,11 @@ def test_under_does_not_match_a_sibling_whose_code_starts_the_same(city):
     b10 = add_node(Kind.BUILDING, "10号楼", "B010", city.compound)
     assert b10.path.startswith(city.building1.path[:-1])
     assert b10 not in under(Node.objects.all(), city.building1.path.replace("B01", "B0"))
-    assert set(under(Node.objects.all(), city.building1)) == {city.building1, city.unit1, city.home1}
+    assert set(under(Node.objects.all(), city.building1)) == {
+        city.building1,
+        city.unit1,
+        city.home1,
+    }
 
 
 def test_names_are_unique_among_siblings(city):
@@ -59,7 +63,9 @@ def test_ancestors_paths():
 
 
 def test_the_prefix_query_uses_the_path_index(city):
-    sql, params = under(Node.objects.all(), city.building1, include_self=False).query.sql_with_params()
+    sql, params = under(
+        Node.objects.all(), city.building1, include_self=False
+    ).query.sql_with_params()
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute("EXPLAIN QUERY PLAN " + sql, params)

@@ -36,13 +36,26 @@ class Role(models.TextChoices):
 class Grant(models.Model):
     """One role held by a user over one scope: a territory node (and all below it) or a grid."""
 
-    user = models.ForeignKey(User, verbose_name="用户", on_delete=models.CASCADE,
-                             related_name="grants")
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="grants"
+    )
     role = models.CharField("角色", max_length=32, choices=Role.choices)
-    node = models.ForeignKey("territory.Node", verbose_name="辖区", null=True, blank=True,
-                             on_delete=models.CASCADE, related_name="grants")
-    grid = models.ForeignKey("territory.Grid", verbose_name="网格", null=True, blank=True,
-                             on_delete=models.CASCADE, related_name="grants")
+    node = models.ForeignKey(
+        "territory.Node",
+        verbose_name="辖区",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
     created_at = models.DateTimeField("授权时间", auto_now_add=True)
 
     class Meta:

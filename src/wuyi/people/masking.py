@@ -20,7 +20,9 @@ def mask_phone(phone: str) -> str:
         return phone[:3] + "****" + phone[-4:]
     if len(phone) <= 4:
         return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****" + phone[-2:]
+    return (
+        phone[:3] + "*" * (len(phone) - 7) + phone[-4:] if len(phone) > 7 else "****" + phone[-2:]
+    )
 
 
 def mask_name(name: str) -> str:

@@ -50,20 +50,28 @@ class Resident(models.Model):
     """A person registered in a household of the city."""
 
     name = models.CharField("姓名", max_length=64)
-    id_type = models.CharField("证件类型", max_length=16, choices=IdType.choices,
-                               default=IdType.RESIDENT_ID)
+    id_type = models.CharField(
+        "证件类型", max_length=16, choices=IdType.choices, default=IdType.RESIDENT_ID
+    )
     id_number = models.CharField("证件号码", max_length=32)
     gender = models.CharField("性别", max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
     household = models.ForeignKey(
-        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="residents",
+        "territory.Node",
+        verbose_name="户",
+        on_delete=models.PROTECT,
+        related_name="residents",
     )
     # Copies of the household's path, grid and district: residents are the largest table,
     # and scoping, coverage and rollups filter on these without a join.
     path = models.CharField("户编码路径", max_length=255, db_index=True)
     grid = models.ForeignKey(
-        "territory.Grid", verbose_name="网格", null=True, blank=True, on_delete=models.SET_NULL,
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="residents",
     )
     district_code = models.CharField("区县代码", max_length=6, db_index=True)
@@ -97,10 +105,12 @@ class Resident(models.Model):
 class Residence(models.Model):
     """One stay of a resident in a household; moves close one and open the next."""
 
-    resident = models.ForeignKey(Resident, verbose_name="居民", on_delete=models.CASCADE,
-                                 related_name="residences")
-    household = models.ForeignKey("territory.Node", verbose_name="户", on_delete=models.PROTECT,
-                                  related_name="residences")
+    resident = models.ForeignKey(
+        Resident, verbose_name="居民", on_delete=models.CASCADE, related_name="residences"
+    )
+    household = models.ForeignKey(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="residences"
+    )
     district_code = models.CharField("区县代码", max_length=6)
     moved_in = models.DateField("迁入日期")
     moved_out = models.DateField("迁出日期", null=True, blank=True)
@@ -110,7 +120,8 @@ class Residence(models.Model):
         verbose_name_plural = "居住记录"
         constraints = [
             models.UniqueConstraint(
-                fields=["resident"], condition=models.Q(moved_out__isnull=True),
+                fields=["resident"],
+                condition=models.Q(moved_out__isnull=True),
                 name="one_current_residence",
             ),
         ]

@@ -37,7 +37,9 @@ def register(resident: Resident, household: Node, since: dt.date | None = None) 
     place(resident, household)
     resident.save()
     Residence.objects.create(
-        resident=resident, household=household, district_code=household.district_code,
+        resident=resident,
+        household=household,
+        district_code=household.district_code,
         moved_in=since or timezone.localdate(),
     )
     return resident
@@ -53,6 +55,9 @@ def move(resident: Resident, household: Node, on: dt.date | None = None) -> Resi
     place(resident, household)
     resident.save(update_fields=["household", "path", "grid", "district_code", "updated_at"])
     Residence.objects.create(
-        resident=resident, household=household, district_code=household.district_code, moved_in=on,
+        resident=resident,
+        household=household,
+        district_code=household.district_code,
+        moved_in=on,
     )
     return resident

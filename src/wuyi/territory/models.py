@@ -52,7 +52,11 @@ class Node(models.Model):
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     name = models.CharField("名称", max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name="上级",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     # The node's own code: the 6/9/12-digit administrative code for districts, streets and
@@ -67,7 +71,11 @@ class Node(models.Model):
     floor = models.SmallIntegerField("楼层", null=True, blank=True)
     # The grid that manages this node (buildings, units and households; villages' households).
     grid = models.ForeignKey(
-        "territory.Grid", verbose_name="网格", null=True, blank=True, on_delete=models.SET_NULL,
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="nodes",
     )
     sort_key = models.CharField("排序", max_length=64, blank=True, default="")
@@ -76,9 +84,12 @@ class Node(models.Model):
         verbose_name = "辖区节点"
         verbose_name_plural = "辖区节点"
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="node_name_unique_among_siblings"),
             models.UniqueConstraint(
-                fields=["name"], condition=models.Q(parent__isnull=True),
+                fields=["parent", "name"], name="node_name_unique_among_siblings"
+            ),
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(parent__isnull=True),
                 name="district_name_unique",
             ),
         ]
@@ -103,7 +114,10 @@ class Grid(models.Model):
     """
 
     community = models.ForeignKey(
-        Node, verbose_name="社区/村", on_delete=models.PROTECT, related_name="grids",
+        Node,
+        verbose_name="社区/村",
+        on_delete=models.PROTECT,
+        related_name="grids",
         limit_choices_to={"kind": Kind.COMMUNITY},
     )
     code = models.CharField("网格编码", max_length=32, unique=True)
@@ -111,14 +125,19 @@ class Grid(models.Model):
     path = models.CharField("社区编码路径", max_length=255, db_index=True)
     district_code = models.CharField("区县代码", max_length=6, db_index=True)
     workers = models.ManyToManyField(
-        "accounts.User", verbose_name="网格员", blank=True, related_name="grids",
+        "accounts.User",
+        verbose_name="网格员",
+        blank=True,
+        related_name="grids",
     )
 
     class Meta:
         verbose_name = "网格"
         verbose_name_plural = "网格"
         constraints = [
-            models.UniqueConstraint(fields=["community", "name"], name="grid_name_unique_in_community"),
+            models.UniqueConstraint(
+                fields=["community", "name"], name="grid_name_unique_in_community"
+            ),
         ]
 
     def __str__(self) -> str:

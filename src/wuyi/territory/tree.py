@@ -36,7 +36,9 @@ def under(
     return queryset.filter(subtree_q(path, field, include_self))
 
 
-def under_any(queryset: models.QuerySet, paths: Iterable[str], field: str = "path") -> models.QuerySet:
+def under_any(
+    queryset: models.QuerySet, paths: Iterable[str], field: str = "path"
+) -> models.QuerySet:
     """Rows beneath any of ``paths`` (a user with several grants, a round over several areas)."""
     q = Q(pk__in=[])
     for path in paths:
@@ -63,9 +65,7 @@ def check_code(kind: str, code: str, parent: Node | None) -> None:
             raise TerritoryError(f"代码 {code} 不在上级 {parent.name}({parent.code})之下")
 
 
-def build_node(
-    kind: str, name: str, code: str, parent: Node | None = None, **fields
-) -> Node:
+def build_node(kind: str, name: str, code: str, parent: Node | None = None, **fields) -> Node:
     """An unsaved node with its path, depth and district code worked out and checked."""
     parent_kind = parent.kind if parent is not None else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
@@ -81,9 +81,15 @@ def build_node(
     if grid is None and parent is not None and kind != Kind.SITE:
         grid = parent.grid if parent.kind in (Kind.BUILDING, Kind.UNIT) else None
     return Node(
-        kind=kind, name=name, code=code, parent=parent, path=path,
-        depth=0 if parent is None else parent.depth + 1, district_code=district_code,
-        grid=grid, **fields,
+        kind=kind,
+        name=name,
+        code=code,
+        parent=parent,
+        path=path,
+        depth=0 if parent is None else parent.depth + 1,
+        district_code=district_code,
+        grid=grid,
+        **fields,
     )
 
 

@@ -56,8 +56,9 @@ def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if node is None:
         raise Http404("没有这个地点,或不在您的辖区内")
     crumbs = list(
-        scoped(Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user)
-        .order_by("depth")
+        scoped(
+            Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user
+        ).order_by("depth")
     )
     context = {"node": node, "crumbs": crumbs}
     if node.kind == Kind.HOUSEHOLD:
