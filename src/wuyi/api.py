@@ -14,3 +14,9 @@ api = NinjaAPI(
 def health(request) -> dict:
     """Liveness for load balancers and sampling devices checking the network."""
     return {"status": "ok"}
+
+
+# Each app's routes live in its own router, added here under /v1/.
+from wuyi.accounts.api import router as accounts_router  # noqa: E402
+
+api.add_router("/v1/", accounts_router)

@@ -20,4 +20,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("territory/", include("wuyi.territory.urls")),
+    path("accounts/", include("wuyi.accounts.urls")),
 ]

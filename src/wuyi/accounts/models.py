@@ -1,8 +1,15 @@
-"""Accounts and what each may see: a role granted over a scope (a territory node or a grid)."""
+"""Accounts and what each may see; the append-only audit log; counts kept after a purge.
+
+A user holds one or more grants. Each grant is a role over one scope: a territory node
+(the node and everything beneath it), a grid, a sampling site or a lab. A resident's
+grant is over their own household node. A city office grant may have no scope: it covers
+the whole city. ``wuyi.accounts.scoping`` turns grants into query filters.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -33,8 +40,14 @@ class Role(models.TextChoices):
     RESIDENT = "resident", "居民"
 
 
+# The offices: they see the audit log of what lies under them and may export.
+OFFICE_ROLES = frozenset(
+    {Role.CITY_OFFICE, Role.DISTRICT_OFFICE, Role.STREET_OFFICE, Role.COMMUNITY_OFFICE}
+)
+
+
 class Grant(models.Model):
-    """One role held by a user over one scope: a territory node (and all below it) or a grid."""
+    """One role held by a user over one scope: a node (and all below it), a grid, a site or a lab."""
 
     user = models.ForeignKey(
         User, verbose_name="用户", on_delete=models.CASCADE, related_name="grants"
@@ -56,6 +69,22 @@ class Grant(models.Model):
         on_delete=models.CASCADE,
         related_name="grants",
     )
+    site = models.ForeignKey(
+        "testing.SamplingSite",
+        verbose_name="采样点",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
+    lab = models.ForeignKey(
+        "testing.Lab",
+        verbose_name="实验室",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grants",
+    )
     created_at = models.DateTimeField("授权时间", auto_now_add=True)
 
     class Meta:
@@ -63,5 +92,111 @@ class Grant(models.Model):
         verbose_name_plural = "授权"
 
     def __str__(self) -> str:
-        scope = self.node or self.grid or "—"
-        return f"{self.user} · {self.get_role_display()} · {scope}"
+        return f"{self.user} · {self.get_role_display()} · {self.scope_label}"
+
+    @property
+    def scope_label(self) -> str:
+        for field in ("node", "grid", "site", "lab"):
+            value = getattr(self, field, None)
+            if value is not None:
+                return str(value)
+        return "全市" if self.role == Role.CITY_OFFICE else "—"
+
+    def clean(self) -> None:
+        scopes = [f for f in ("node_id", "grid_id", "site_id", "lab_id") if getattr(self, f, None)]
+        if len(scopes) > 1:
+            raise ValidationError("一条授权只能有一个范围:辖区、网格、采样点或实验室之一")
+        if not scopes and self.role != Role.CITY_OFFICE:
+            raise ValidationError(f"{self.get_role_display()}的授权必须指定范围")
+        if self.role == Role.RESIDENT and (self.node is None or self.node.kind != "household"):
+            raise ValidationError("居民账号必须绑定到自己的户")
+        if self.role == Role.SITE_STAFF and not getattr(self, "site_id", None):
+            raise ValidationError("采样点人员的授权必须指定采样点")
+        if self.role == Role.LAB_STAFF and not getattr(self, "lab_id", None):
+            raise ValidationError("实验室人员的授权必须指定实验室")
+
+
+class Action(models.TextChoices):
+    CREATE = "create", "新增"
+    CHANGE = "change", "修改"
+    DELETE = "delete", "删除"
+    IMPORT = "import", "导入"
+    STATUS = "status", "状态变更"
+    REVEAL = "reveal", "查看完整信息"
+    EXPORT = "export", "导出"
+    LOGIN = "login", "登录"
+    PURGE = "purge", "清除个人数据"
+
+
+class AppendOnlyError(Exception):
+    """Raised on an attempt to change or delete an audit record."""
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("审计日志只能追加,不能修改")
+
+    def delete(self):
+        raise AppendOnlyError("审计日志只能追加,不能删除")
+
+
+class AuditEvent(models.Model):
+    """One write or one sensitive read: who, when, what, before and after. Never changed.
+
+    The record's ``path`` and ``district_code`` are copies of the territory of the object
+    it is about, so offices see the events under them through the usual scoping. The
+    actor is kept as id and name (not a foreign key), so deleting an account leaves the
+    history intact. Database triggers refuse UPDATE and DELETE as well (migration 0004).
+    """
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField("操作人ID", null=True, blank=True)
+    actor_name = models.CharField("操作人", max_length=150, blank=True)
+    action = models.CharField("操作", max_length=16, choices=Action.choices)
+    model = models.CharField("对象类型", max_length=64, blank=True)
+    object_pk = models.CharField("对象ID", max_length=64, blank=True)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    path = models.CharField("辖区编码路径", max_length=255, blank=True, db_index=True)
+    district_code = models.CharField("区县代码", max_length=6, blank=True, db_index=True)
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    reason = models.CharField("事由", max_length=500, blank=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["model", "object_pk"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise AppendOnlyError("审计日志只能追加,不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("审计日志只能追加,不能删除")
+
+
+class PurgedCount(models.Model):
+    """Anonymous counts of personal records removed by ``wuyi purge``: what statistics keep."""
+
+    purged_at = models.DateTimeField("清除时间", auto_now_add=True)
+    category = models.CharField("数据类别", max_length=64)
+    day = models.DateField("记录日期", null=True, blank=True)
+    district_code = models.CharField("区县代码", max_length=6, blank=True)
+    label = models.CharField("分组", max_length=64, blank=True)
+    count = models.PositiveIntegerField("数量")
+
+    class Meta:
+        verbose_name = "已清除数据统计"
+        verbose_name_plural = "已清除数据统计"
+        indexes = [models.Index(fields=["category", "day"], name="purged_category_day")]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.day} {self.district_code} {self.count}"

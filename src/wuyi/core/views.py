@@ -3,13 +3,21 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
+
+from wuyi.accounts.models import Grant
+from wuyi.accounts.scoping import is_office
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    # Everyone starts at their own territory; grid workers at their grid.
-    return redirect("territory:my_grids")
+    # Everyone starts from their own grants: what they hold, and where each leads.
+    grants = Grant.objects.filter(user=request.user).select_related("node", "grid")
+    return render(
+        request,
+        "core/home.html",
+        {"grants": grants, "is_office": is_office(request.user)},
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

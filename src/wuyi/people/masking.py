@@ -32,3 +32,29 @@ def mask_name(name: str) -> str:
     if len(name) == 2:
         return name[0] + "*"
     return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+# Keys of personal values in exported rows, API payloads and audit before/after records,
+# with the mask each gets. Apps with more such fields add them here.
+SENSITIVE_KEYS = {
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "contact_phone": mask_phone,
+    "guardian_phone": mask_phone,
+}
+
+
+def mask_record(data: dict | None) -> dict | None:
+    """A copy of ``data`` (a row, a payload, an audit before/after) with personal values masked."""
+    if data is None:
+        return None
+    masked = {}
+    for key, value in data.items():
+        masker = SENSITIVE_KEYS.get(key)
+        if masker is not None and isinstance(value, str):
+            masked[key] = masker(value)
+        elif isinstance(value, dict):
+            masked[key] = mask_record(value)
+        else:
+            masked[key] = value
+    return masked
