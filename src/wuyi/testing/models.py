@@ -445,7 +445,8 @@ class RejectReason(models.TextChoices):
     PERSON_IN_TUBE = "person_in_tube", "此人已在该管中"
     UNKNOWN_TOKEN = "unknown_token", "采样码无效,请核对或改为录入证件号"
     UNKNOWN_ROUND = "unknown_round", "检测轮次不存在或未开始"
-    UNKNOWN_SITE = "unknown_site", "采样点不存在或不属于本设备"
+    UNKNOWN_SITE = "unknown_site", "采样点不存在或未参加本轮次"
+    WRONG_SITE = "wrong_site", "本设备或账号无权提交该采样点的数据"
     UNKNOWN_DESK = "unknown_desk", "采样台不存在"
     MALFORMED_EVENT = "malformed_event", "事件数据不完整或格式错误"
     EMPTY_TUBE = "empty_tube", "空管不能封管"
@@ -659,6 +660,18 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", "已取消"
 
 
+class ControlState(models.TextChoices):
+    """What a positive pool means for one of its members until the single-tube retest decides.
+
+    Kept on the member's retest task (see ``testing/results.py``); the control app turns
+    confirmed positives into risk persons.
+    """
+
+    TEMPORARY = "temporary", "临时管控"
+    RELEASED = "released", "已解除(复核阴性)"
+    CONFIRMED = "confirmed", "复核阳性"
+
+
 class RetestTask(models.Model):
     """A person to sample again: single-tube retest of a positive pool, or resample of an invalid tube."""
 
@@ -697,6 +710,14 @@ class RetestTask(models.Model):
         related_name="+",
     )
     done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # The result that closed the task (the retest or resample tube's), and for members of a
+    # positive pool their control state: temporary until that result releases or confirms.
+    outcome = models.CharField(
+        "复核结果", max_length=16, choices=ResultOutcome.choices, blank=True, default=""
+    )
+    control = models.CharField(
+        "管控状态", max_length=16, choices=ControlState.choices, blank=True, default=""
+    )
     path = models.CharField("编码路径", max_length=255, blank=True)
     grid = models.ForeignKey(
         "territory.Grid",
@@ -719,6 +740,7 @@ class RetestTask(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="retest_status_due"),
             models.Index(fields=["round", "path"], name="retest_round_path"),
+            models.Index(fields=["control", "path"], name="retest_control_path"),
         ]
 
     def __str__(self) -> str:

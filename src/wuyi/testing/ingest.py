@@ -1,0 +1,647 @@
+"""Binding scan events to tubes: a batch of device events in, one answer per event out.
+
+This is the hot path of a testing round: every swab taken in the city passes through
+``ingest``. What it promises:
+
+* **Per event, not per batch.** Each event is ``accepted``, ``rejected`` with a reason
+  code and a Chinese message (``RejectReason``), or a ``duplicate``.
+* **Idempotent by event id.** Every event with a well-formed UUID is stored with the
+  answer it got (``Scan``); the same event id again gets ``duplicate`` and the first
+  answer, and changes nothing. A device may retry a batch as often as it likes.
+* **Capacity-safe under concurrency.** Tubes touched by a batch are locked
+  (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises
+  writers) before their counts are read, so two desks scanning into one tube at once
+  never put an 11th person into a 10-in-1 tube. The ``tube_not_over_capacity`` check
+  constraint and the ``scan_person_once_per_tube`` unique index back this up in the
+  database. A race that slips past (two batches creating the same new tube, or the same
+  event ids posted twice at once) hits a unique index; the batch is rolled back and
+  decided again, and then sees the other batch's rows.
+* **Counted once.** A person sampled twice in a round keeps both bindings; the
+  ``Sampled`` marker (unique per round and resident) counts them once.
+* **Not in the registry is not an error.** A typed ID number that no resident has is
+  accepted with the ID, name and phone given and ``follow_up`` set (``follow_up_scans``).
+
+Why raw SQL: a 500-event batch must be decided and written in a few milliseconds. The
+reads are a handful of set-based queries (tokens, ID numbers, tubes, event ids); the
+writes are multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` and one ``UPDATE``
+with ``CASE``, which the ORM's ``bulk_create`` cannot express (it cannot tell which rows
+conflicted on SQLite, and has no multi-row update by key). The SQL is the common subset
+of SQLite ≥ 3.35 and PostgreSQL, so both databases run the same statements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from wuyi.people import id_numbers
+from wuyi.people.models import IdType, Resident
+from wuyi.testing.models import (
+    Desk,
+    Outcome,
+    PoolSize,
+    RejectReason,
+    RoundSite,
+    RoundStatus,
+    RoundZone,
+    SamplingSite,
+    Scan,
+    ScanKind,
+    TestingRound,
+    TubeStatus,
+    tube_capacity,
+)
+
+# A device batch larger than this is refused whole: one request must stay well inside
+# the p99 budget, and devices send 500 at most.
+MAX_BATCH = 2000
+# Rows per INSERT statement: keeps the bound parameters under SQLite's 32,766 limit.
+CHUNK = 500
+# How often a batch that lost a race is decided again before giving up.
+RETRIES = 5
+
+ACCEPTED = "accepted"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+
+_ID_TYPES = set(IdType.values)
+
+
+class BatchTooLarge(ValueError):
+    """A batch over ``MAX_BATCH`` events: refused whole, before anything is read."""
+
+
+class _LostRace(Exception):
+    """Another transaction inserted a tube or an event id this batch meant to insert."""
+
+
+@dataclass
+class Answer:
+    """The answer to one event, as the device receives it."""
+
+    event_id: str
+    status: str  # accepted / duplicate / rejected
+    outcome: str = ""  # for a duplicate: the first answer (accepted / rejected)
+    reason: str = ""
+    message: str = ""
+    tube: str = ""
+    members: int | None = None
+    sealed: bool = False
+    follow_up: bool = False
+
+    def as_dict(self) -> dict:
+        data = {"event_id": self.event_id, "status": self.status, "outcome": self.outcome}
+        if self.reason:
+            data["reason"] = self.reason
+            data["message"] = self.message
+        if self.tube:
+            data["tube"] = self.tube
+        if self.members is not None:
+            data["members"] = self.members
+        if self.sealed:
+            data["sealed"] = True
+        if self.follow_up:
+            data["follow_up"] = True
+        return data
+
+
+def _rejected(event_id: str, reason: RejectReason) -> Answer:
+    return Answer(event_id, REJECTED, REJECTED, reason.value, reason.label)
+
+
+@dataclass
+class _Event:
+    """One event after parsing; ``error`` is the first thing found wrong with it."""
+
+    raw_id: str
+    event_id: uuid.UUID | None = None
+    kind: str = ScanKind.BIND
+    round_code: str = ""
+    site_code: str = ""
+    desk_code: str = ""
+    barcode: str = ""
+    token: str = ""
+    id_type: str = ""
+    id_number: str = ""
+    name: str = ""
+    phone: str = ""
+    device_time: dt.datetime | None = None
+    error: RejectReason | None = None
+    id_error: bool = False
+    # Filled while deciding.
+    round_id: int | None = None
+    site_id: int | None = None
+    desk_id: int | None = None
+    resident: tuple | None = None
+    answer: Answer | None = None
+
+
+@dataclass
+class _Tube:
+    barcode: str
+    round_id: int
+    site_id: int
+    capacity: int
+    count: int
+    status: str
+    id: int | None = None
+    desk_id: int | None = None
+    pool_size: int = PoolSize.TEN
+    sealed_at: dt.datetime | None = None
+    path: str = ""
+    district_code: str = ""
+    dirty: bool = False
+    members: set = field(default_factory=set)
+
+
+def _text(value, limit: int) -> str:
+    return str(value if value is not None else "").strip()[:limit]
+
+
+def _parse(raw: Mapping) -> _Event:
+    """Read one event; a missing or malformed part becomes ``error`` (checked in order later)."""
+    if not isinstance(raw, Mapping):
+        return _Event(raw_id="", error=RejectReason.MALFORMED_EVENT)
+    raw_id = _text(raw.get("event_id"), 64)
+    event = _Event(raw_id=raw_id)
+    try:
+        event.event_id = uuid.UUID(raw_id)
+    except ValueError:
+        event.error = RejectReason.MALFORMED_EVENT
+        return event
+    event.raw_id = str(event.event_id)
+    kind = _text(raw.get("type") or raw.get("kind") or ScanKind.BIND, 8)
+    event.round_code = _text(raw.get("round"), 32)
+    event.site_code = _text(raw.get("site"), 32)
+    event.desk_code = _text(raw.get("desk"), 16)
+    barcode = str(raw.get("tube") or "").strip()
+    event.barcode = barcode[:32]
+    event.token = _text(raw.get("token"), 64)
+    event.id_type = _text(raw.get("id_type") or IdType.RESIDENT_ID, 16)
+    event.id_number = id_numbers.normalise(_text(raw.get("id_number"), 40))[:32]
+    event.name = _text(raw.get("name"), 64)
+    event.phone = _text(raw.get("phone"), 20)
+    if kind not in ScanKind.values:
+        event.error = RejectReason.MALFORMED_EVENT
+        return event
+    event.kind = kind
+    if not barcode or len(barcode) > 32 or not barcode.isascii() or not barcode.isprintable():
+        event.error = RejectReason.MALFORMED_EVENT
+    if not event.round_code or not event.site_code:
+        event.error = RejectReason.MALFORMED_EVENT
+    when = raw.get("device_time")
+    if when:
+        parsed = parse_datetime(str(when)) if not isinstance(when, dt.datetime) else when
+        if parsed is None:
+            event.error = RejectReason.MALFORMED_EVENT
+        else:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            event.device_time = parsed
+    if event.kind == ScanKind.BIND and not event.token:
+        # Typed entry: the ID must be well formed before anyone is bound with it.
+        if event.id_type not in _ID_TYPES or not event.id_number:
+            event.id_error = True
+        elif event.id_type == IdType.RESIDENT_ID:
+            try:
+                event.id_number = id_numbers.parse(event.id_number).number
+            except id_numbers.IdNumberError:
+                event.id_error = True
+        elif not event.id_number.isalnum() or not 5 <= len(event.id_number) <= 32:
+            event.id_error = True
+    return event
+
+
+def ingest(
+    events: Sequence[Mapping],
+    *,
+    allowed_site_ids: Iterable[int] | None = None,
+    now: dt.datetime | None = None,
+) -> list[Answer]:
+    """Decide and store a batch of scan events; one answer per event, in the batch's order.
+
+    ``allowed_site_ids`` is the set of sites the caller (a device token, a staff account)
+    may post for; events for other sites are rejected ``wrong_site``. ``None`` allows all.
+    """
+    if len(events) > MAX_BATCH:
+        raise BatchTooLarge(f"一批最多{MAX_BATCH}条事件,收到{len(events)}条")
+    allowed = None if allowed_site_ids is None else set(allowed_site_ids)
+    for attempt in range(RETRIES):
+        parsed = [_parse(raw) for raw in events]
+        try:
+            return _ingest_once(parsed, allowed, now or timezone.now())
+        except (_LostRace, IntegrityError):
+            if attempt == RETRIES - 1:
+                raise
+        except OperationalError as exc:  # a PostgreSQL deadlock between two batches
+            if "deadlock" not in str(exc).lower() or attempt == RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def ingest_one(event: Mapping, **kwargs) -> Answer:
+    """The single-event path (one phone, one scan): the same rules as a batch of one."""
+    return ingest([event], **kwargs)[0]
+
+
+def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetime) -> list[Answer]:
+    # --- Set-based reads that need no lock -------------------------------------------
+    ids = [e.event_id for e in events if e.event_id is not None]
+    stored = {
+        row[0]: row[1:]
+        for row in Scan.objects.filter(event_id__in=ids).values_list(
+            "event_id", "outcome", "reason", "tube_barcode"
+        )
+    }
+    live = [e for e in events if e.error is None and e.event_id not in stored]
+    rounds = {
+        code: (pk, status)
+        for pk, code, status in TestingRound.objects.filter(
+            code__in={e.round_code for e in live}
+        ).values_list("id", "code", "status")
+    }
+    sites = {
+        row[1]: row
+        for row in SamplingSite.objects.filter(
+            code__in={e.site_code for e in live}, active=True
+        ).values_list("id", "code", "path", "district_code")
+    }
+    site_ids = {row[0] for row in sites.values()}
+    round_ids = {pk for pk, _ in rounds.values()}
+    round_sites = {
+        (r, s): size
+        for r, s, size in RoundSite.objects.filter(
+            round_id__in=round_ids, site_id__in=site_ids
+        ).values_list("round_id", "site_id", "pool_size")
+    }
+    desks = {
+        (s, code): pk
+        for pk, s, code in Desk.objects.filter(
+            site_id__in=site_ids, code__in={e.desk_code for e in live if e.desk_code}
+        ).values_list("id", "site_id", "code")
+    }
+    residents = _residents(live)
+    pool_sizes = _pool_sizes(round_sites, sites)
+
+    # --- Resolve each event's round, site, desk and person (still no lock) -----------
+    for e in live:
+        r = rounds.get(e.round_code)
+        if r is None or r[1] != RoundStatus.ACTIVE:
+            e.error = RejectReason.UNKNOWN_ROUND
+            continue
+        e.round_id = r[0]
+        site = sites.get(e.site_code)
+        if site is None or (e.round_id, site[0]) not in round_sites:
+            e.error = RejectReason.UNKNOWN_SITE
+            continue
+        e.site_id = site[0]
+        if allowed is not None and e.site_id not in allowed:
+            e.error = RejectReason.WRONG_SITE
+            continue
+        if e.desk_code:
+            e.desk_id = desks.get((e.site_id, e.desk_code))
+            if e.desk_id is None:
+                e.error = RejectReason.UNKNOWN_DESK
+                continue
+        if e.kind == ScanKind.BIND:
+            if e.token:
+                e.resident = residents.get(("token", e.token))
+                if e.resident is None:
+                    e.error = RejectReason.UNKNOWN_TOKEN
+            elif e.id_error:
+                e.error = RejectReason.MALFORMED_ID
+            else:
+                e.resident = residents.get(("id", e.id_type, e.id_number))
+
+    # --- Lock the tubes, decide in order, write ------------------------------------
+    with transaction.atomic():
+        barcodes = sorted({e.barcode for e in live if e.error is None})
+        tubes = _lock_tubes(barcodes)
+        seen: dict[uuid.UUID, Answer] = {}
+        answers: list[Answer] = []
+        for e in events:
+            if e.event_id is None:
+                answers.append(_rejected(e.raw_id, RejectReason.MALFORMED_EVENT))
+                continue
+            if e.event_id in stored:
+                outcome, reason, barcode = stored[e.event_id]
+                answers.append(_duplicate(e.raw_id, outcome, reason, barcode))
+                continue
+            if e.event_id in seen:  # the same event twice in one batch
+                first = seen[e.event_id]
+                answers.append(_duplicate(e.raw_id, first.status, first.reason, first.tube))
+                continue
+            if e.error is None:
+                _decide(e, tubes, sites, pool_sizes, now)
+            else:
+                e.answer = _rejected(e.raw_id, e.error)
+            seen[e.event_id] = e.answer
+            answers.append(e.answer)
+        _write([e for e in events if e.answer is not None], tubes, sites, now)
+    return answers
+
+
+def _duplicate(event_id: str, outcome: str, reason: str, barcode: str) -> Answer:
+    label = RejectReason(reason).label if reason else ""
+    return Answer(event_id, DUPLICATE, outcome, reason, label, barcode)
+
+
+def _residents(events: list[_Event]) -> dict[tuple, tuple]:
+    """Registered persons by scanned token and by typed (ID type, number), in two queries."""
+    fields = ("id", "code_token", "id_type", "id_number", "path", "grid_id", "district_code")
+    found: dict[tuple, tuple] = {}
+    tokens = {e.token for e in events if e.token}
+    if tokens:
+        for row in Resident.objects.filter(code_token__in=tokens).values_list(*fields):
+            found["token", row[1]] = row
+    numbers = {e.id_number for e in events if e.kind == ScanKind.BIND and not e.token}
+    if numbers:
+        for row in Resident.objects.filter(id_number__in=numbers).values_list(*fields):
+            found["id", row[2], row[3]] = row
+    return found
+
+
+def _pool_sizes(round_sites: dict, sites: dict) -> dict[tuple[int, int], int]:
+    """The pool size each (round, site) fills its tubes at: the site's own, else its zone's."""
+    sizes: dict[tuple[int, int], int] = {}
+    need_zones = {r for (r, _), size in round_sites.items() if size is None}
+    zones: dict[int, list[tuple[str, int]]] = {}
+    defaults: dict[int, int] = {}
+    if need_zones:
+        for r, path, size in RoundZone.objects.filter(round_id__in=need_zones).values_list(
+            "round_id", "path", "pool_size"
+        ):
+            zones.setdefault(r, []).append((path, size))
+        defaults = dict(
+            TestingRound.objects.filter(id__in=need_zones).values_list("id", "default_pool_size")
+        )
+    site_paths = {row[0]: row[2] for row in sites.values()}
+    for (r, s), size in round_sites.items():
+        if size is None:
+            path = site_paths[s]
+            best = ("", defaults.get(r, PoolSize.TEN))
+            for zone_path, zone_size in zones.get(r, []):
+                inside = path == zone_path or path.startswith(zone_path + ".")
+                if inside and len(zone_path) > len(best[0]):
+                    best = (zone_path, zone_size)
+            size = best[1]
+        sizes[r, s] = size
+    return sizes
+
+
+def _lock_tubes(barcodes: list[str]) -> dict[str, _Tube]:
+    """The existing tubes of the batch, locked until commit, with their current members."""
+    tubes: dict[str, _Tube] = {}
+    if not barcodes:
+        return tubes
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        for chunk in _chunks(barcodes, CHUNK):
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(
+                "SELECT id, barcode, round_id, site_id, capacity, member_count, status "  # noqa: S608 (placeholders only; values are bound)
+                f"FROM testing_tube WHERE barcode IN ({marks}) ORDER BY id{lock}",
+                chunk,
+            )
+            for pk, barcode, round_id, site_id, capacity, count, status in cursor.fetchall():
+                tubes[barcode] = _Tube(barcode, round_id, site_id, capacity, count, status, id=pk)
+        by_id = {t.id: t for t in tubes.values()}
+        for chunk in _chunks(list(by_id), CHUNK):
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(
+                "SELECT tube_id, resident_id, id_type, id_number FROM testing_scan "  # noqa: S608 (placeholders only; values are bound)
+                f"WHERE tube_id IN ({marks}) AND outcome = 'accepted' AND kind = 'bind'",
+                chunk,
+            )
+            for tube_id, resident_id, id_type, id_number in cursor.fetchall():
+                by_id[tube_id].members.add(_member_key(resident_id, id_type, id_number))
+    return tubes
+
+
+def _member_key(resident_id: int | None, id_type: str, id_number: str) -> tuple:
+    return ("r", resident_id) if resident_id is not None else ("id", id_type, id_number)
+
+
+def _decide(e: _Event, tubes: dict[str, _Tube], sites: dict, pool_sizes: dict, now) -> None:
+    """The answer to one event against the tubes' state so far in this batch."""
+    tube = tubes.get(e.barcode)
+    if e.kind == ScanKind.SEAL:
+        if tube is None or tube.count == 0:
+            e.answer = _rejected(e.raw_id, RejectReason.EMPTY_TUBE)
+        elif tube.round_id != e.round_id:
+            e.answer = _rejected(e.raw_id, RejectReason.TUBE_OTHER_ROUND)
+        elif tube.site_id != e.site_id:
+            e.answer = _rejected(e.raw_id, RejectReason.TUBE_OTHER_SITE)
+        elif tube.status != TubeStatus.OPEN:
+            e.answer = _rejected(e.raw_id, RejectReason.TUBE_SEALED)
+        else:
+            tube.status, tube.sealed_at, tube.dirty = TubeStatus.SEALED, now, True
+            e.answer = Answer(e.raw_id, ACCEPTED, ACCEPTED, tube=e.barcode, sealed=True)
+            e.answer.members = tube.count
+        return
+    if tube is None:
+        pool_size = pool_sizes[e.round_id, e.site_id]
+        site = next(row for row in sites.values() if row[0] == e.site_id)
+        tube = _Tube(
+            e.barcode,
+            e.round_id,
+            e.site_id,
+            tube_capacity(pool_size),
+            0,
+            TubeStatus.OPEN,
+            desk_id=e.desk_id,
+            pool_size=pool_size,
+            path=site[2],
+            district_code=site[3],
+        )
+        tubes[e.barcode] = tube
+    r = e.resident
+    key = _member_key(r[0] if r else None, e.id_type, e.id_number)
+    reason = None
+    if tube.round_id != e.round_id:
+        reason = RejectReason.TUBE_OTHER_ROUND
+    elif tube.site_id != e.site_id:
+        reason = RejectReason.TUBE_OTHER_SITE
+    elif key in tube.members:
+        reason = RejectReason.PERSON_IN_TUBE
+    elif tube.count >= tube.capacity:
+        reason = RejectReason.TUBE_FULL
+    elif tube.status != TubeStatus.OPEN:
+        reason = RejectReason.TUBE_SEALED
+    if reason is not None:
+        e.answer = _rejected(e.raw_id, reason)
+        return
+    tube.count += 1
+    tube.members.add(key)
+    tube.dirty = True
+    if tube.count >= tube.capacity:  # a full tube seals itself
+        tube.status, tube.sealed_at = TubeStatus.SEALED, now
+    e.answer = Answer(
+        e.raw_id,
+        ACCEPTED,
+        ACCEPTED,
+        tube=e.barcode,
+        members=tube.count,
+        sealed=tube.status == TubeStatus.SEALED,
+        follow_up=r is None,
+    )
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> None:
+    """New tubes, changed tubes, every decided event, and the per-round sampled markers."""
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    now_db = stamp(now)
+    site_rows = {row[0]: row for row in sites.values()}
+    with connection.cursor() as cursor:
+        # New tubes go in with their final counts; a barcode another batch created in the
+        # meantime comes back missing from RETURNING, and the batch is decided again.
+        new = sorted(
+            (t for t in tubes.values() if t.id is None and t.count), key=lambda t: t.barcode
+        )
+        for chunk in _chunks(new, CHUNK):
+            rows = [
+                (
+                    t.barcode,
+                    t.round_id,
+                    t.site_id,
+                    t.desk_id,
+                    t.pool_size,
+                    t.capacity,
+                    t.count,
+                    t.status,
+                    now_db,
+                    stamp(t.sealed_at),
+                    t.path,
+                    t.district_code,
+                )
+                for t in chunk
+            ]
+            cursor.execute(
+                "INSERT INTO testing_tube (barcode, round_id, site_id, desk_id, pool_size, "  # noqa: S608 (placeholders only; values are bound)
+                "capacity, member_count, status, opened_at, sealed_at, path, district_code) "
+                f"VALUES {_values(12, len(rows))} ON CONFLICT (barcode) DO NOTHING "
+                "RETURNING id, barcode",
+                [v for row in rows for v in row],
+            )
+            created = dict((b, pk) for pk, b in cursor.fetchall())
+            if len(created) != len(chunk):
+                raise _LostRace
+            for t in chunk:
+                t.id = created[t.barcode]
+                t.dirty = False
+        changed = [t for t in tubes.values() if t.id is not None and t.dirty]
+        for chunk in _chunks(changed, CHUNK):
+            ids = [t.id for t in chunk]
+            count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+            status_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+            sealed_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+            params: list = []
+            params += [v for t in chunk for v in (t.id, t.count)]
+            params += [v for t in chunk for v in (t.id, t.status)]
+            params += [v for t in chunk for v in (t.id, stamp(t.sealed_at))]
+            params += ids
+            cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+            cursor.execute(
+                f"UPDATE testing_tube SET member_count = CASE id {count_case} END, "  # noqa: S608
+                f"status = CASE id {status_case} END, "
+                f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END{cast}) "
+                f"WHERE id IN ({','.join(['%s'] * len(ids))})",
+                params,
+            )
+
+        scan_rows = []
+        sampled = []
+        for e in events:
+            a = e.answer
+            tube = tubes.get(e.barcode)
+            r = e.resident
+            if r is not None and a.status == ACCEPTED:
+                path, grid_id, district = r[4], r[5], r[6]
+            elif e.site_id is not None:
+                path, grid_id, district = site_rows[e.site_id][2], None, site_rows[e.site_id][3]
+            else:
+                path, grid_id, district = "", None, ""
+            # A registered resident is the resident row; only unregistered or refused
+            # persons keep the ID and phone as typed, for follow-up and for the record.
+            keep_typed = r is None
+            scan_rows.append(
+                (
+                    e.event_id if native_uuid else e.event_id.hex,
+                    e.kind,
+                    a.status,
+                    a.reason,
+                    e.round_id,
+                    e.site_id,
+                    e.desk_id,
+                    # Only an accepted event belongs to its tube; a refused one keeps the
+                    # barcode it was refused for.
+                    tube.id if a.status == ACCEPTED and tube is not None else None,
+                    e.barcode,
+                    r[0] if r is not None else None,
+                    e.id_type if keep_typed and e.kind == ScanKind.BIND else "",
+                    e.id_number if keep_typed else "",
+                    e.name if keep_typed else "",
+                    e.phone if keep_typed else "",
+                    a.follow_up,
+                    stamp(e.device_time),
+                    now_db,
+                    path,
+                    grid_id,
+                    district,
+                )
+            )
+        for chunk in _chunks(scan_rows, CHUNK):
+            cursor.execute(
+                "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only; values are bound)
+                "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
+                "follow_up, device_time, received_at, path, grid_id, district_code) "
+                f"VALUES {_values(20, len(chunk))} ON CONFLICT (event_id) DO NOTHING "
+                "RETURNING id, event_id",
+                [v for row in chunk for v in row],
+            )
+            returned = cursor.fetchall()
+            if len(returned) != len(chunk):
+                raise _LostRace
+            scan_ids = {(v if isinstance(v, uuid.UUID) else uuid.UUID(v)): pk for pk, v in returned}
+            for row in chunk:
+                event_id = row[0] if isinstance(row[0], uuid.UUID) else uuid.UUID(row[0])
+                if row[2] == ACCEPTED and row[1] == ScanKind.BIND and row[9] is not None:
+                    sampled.append(
+                        (row[4], row[9], scan_ids[event_id], now_db, row[17], row[18], row[19])
+                    )
+        for chunk in _chunks(sampled, CHUNK):
+            cursor.execute(
+                "INSERT INTO testing_sampled (round_id, resident_id, first_scan_id, sampled_at, "  # noqa: S608 (placeholders only; values are bound)
+                f"path, grid_id, district_code) VALUES {_values(7, len(chunk))} "
+                "ON CONFLICT (round_id, resident_id) DO NOTHING",
+                [v for row in chunk for v in row],
+            )
+
+
+def _values(columns: int, rows: int) -> str:
+    one = "(" + ",".join(["%s"] * columns) + ")"
+    return ",".join([one] * rows)
+
+
+def follow_up_scans(round: TestingRound) -> QuerySet[Scan]:
+    """Persons sampled in ``round`` who are not in the registry: to be found and registered.
+
+    Scope the result with ``wuyi.accounts.scoping.scoped`` before showing it.
+    """
+    return Scan.objects.filter(
+        round=round, follow_up=True, outcome=Outcome.ACCEPTED, kind=ScanKind.BIND
+    ).order_by("received_at", "id")
