@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
@@ -79,7 +79,7 @@ def audit_events(
     model: str = "",
     since: dt.date | None = None,
     until: dt.date | None = None,
-    limit: int = Field(100, ge=1, le=1000),
+    limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict]:
     if not is_office(request.user):
         raise HttpError(403, "只有各级防控办和社区可以查看审计日志")
