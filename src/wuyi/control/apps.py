@@ -5,3 +5,13 @@ class ControlConfig(AppConfig):
     name = "wuyi.control"
     label = "control"
     verbose_name = "风险人员管控"
+
+    def ready(self) -> None:
+        from wuyi.accounts.scoping import SCOPE_FIELDS
+
+        # Risk persons, their tasks and teams carry the household's path and grid.
+        SCOPE_FIELDS["control.riskperson"] = ("path", "grid")
+        SCOPE_FIELDS["control.task"] = ("path", "grid")
+        SCOPE_FIELDS["control.fivetooneteam"] = ("path", "grid")
+        SCOPE_FIELDS["control.transition"] = ("risk_person__path", "risk_person__grid")
+        SCOPE_FIELDS["control.stage"] = ("risk_person__path", "risk_person__grid")

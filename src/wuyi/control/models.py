@@ -1,0 +1,339 @@
+"""Risk persons under control: who, which measure, which state, what is due, who answers.
+
+A ``RiskPerson`` is one episode of control of one resident: the category decided when
+they were identified, the policy version in force that day (recorded, never recomputed),
+the measure's stages with their dates, and one current state in the chain
+identified → notified → transferred → under measure → released (or → escalated). Every
+change of state is a ``Transition`` row. ``Task`` rows are the calendar the measure
+generates (single-tube sampling on test days, daily health checks, the release), each
+with a deadline; a ``FiveToOneTeam`` names the people responsible for a household.
+
+The territory fields (``path``, ``grid``, ``district_code``) are copies of the
+resident's household at identification, so lists for a street or a grid are one
+indexed lookup without joins.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Category(models.TextChoices):
+    CONFIRMED = "confirmed", "确诊病例"
+    ASYMPTOMATIC = "asymptomatic", "无症状感染者"
+    CLOSE_CONTACT = "close_contact", "密切接触者"
+    SECONDARY_CONTACT = "secondary_contact", "次密切接触者"
+    LEFT_HIGH_RISK_AREA = "left_high_risk_area", "高风险区外溢人员"
+    HIGH_RISK_RESIDENT = "high_risk_resident", "高风险区居民"
+    INBOUND_TRAVELLER = "inbound_traveller", "入境人员"
+    POSITIVE_POOL_MEMBER = "positive_pool_member", "混管阳性待复核人员"
+
+
+class State(models.TextChoices):
+    IDENTIFIED = "identified", "已判定"
+    NOTIFIED = "notified", "已告知"
+    TRANSFERRED = "transferred", "已转运"
+    UNDER_MEASURE = "under_measure", "管控中"
+    RELEASED = "released", "已解除"
+    ESCALATED = "escalated", "已转阳"
+
+
+# States in which a person is still under control (one such episode per resident).
+ACTIVE_STATES = (State.IDENTIFIED, State.NOTIFIED, State.TRANSFERRED, State.UNDER_MEASURE)
+
+
+class Place(models.TextChoices):
+    CENTRAL_ISOLATION = "central_isolation", "集中隔离"
+    HOME_ISOLATION = "home_isolation", "居家隔离"
+    HOME_HEALTH_MONITORING = "home_health_monitoring", "居家健康监测"
+    HOSPITAL = "hospital", "定点医院/方舱医院"
+
+
+# Places where the community (not an isolation site or hospital) looks after the person.
+HOME_PLACES = (Place.HOME_ISOLATION, Place.HOME_HEALTH_MONITORING)
+
+
+class Source(models.TextChoices):
+    POSITIVE_POOL = "positive_pool", "混管阳性"
+    RISK_AREA = "risk_area", "高风险区"
+    CONTACT_LIST = "contact_list", "流调密接名单"
+    MANUAL = "manual", "手工登记"
+    ESCALATION = "escalation", "复核/管控中转阳"
+
+
+class RiskPerson(models.Model):
+    """One resident under one control measure, from identification to release or escalation."""
+
+    resident = models.ForeignKey(
+        "people.Resident",
+        verbose_name="居民",
+        on_delete=models.PROTECT,
+        related_name="risk_episodes",
+    )
+    category = models.CharField("人员类别", max_length=24, choices=Category.choices)
+    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.IDENTIFIED)
+    # The version in force on the day of identification decides the measure, and is kept.
+    policy_version = models.CharField("政策版本", max_length=32)
+    policy_name = models.CharField("政策版本名称", max_length=64)
+    release_rule = models.CharField("解除条件", max_length=32)
+    identified_at = models.DateTimeField("判定时间")
+    identified_on = models.DateField("判定日期")
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
+    source_ref = models.CharField("来源编号", max_length=100, blank=True)
+    place = models.CharField("管控方式", max_length=24, choices=Place.choices)
+    start_date = models.DateField("管控开始")
+    end_date = models.DateField("管控结束", null=True, blank=True)
+    # The day release is due (None while the measure lasts until an event).
+    release_on = models.DateField("应解除日期", null=True, blank=True)
+    ended_at = models.DateTimeField("解除/转阳时间", null=True, blank=True)
+    escalated_from = models.ForeignKey(
+        "self",
+        verbose_name="由此转阳",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    household = models.ForeignKey(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+    )
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "风险人员"
+        verbose_name_plural = "风险人员"
+        constraints = [
+            # At any moment a resident has at most one current control episode.
+            models.UniqueConstraint(
+                fields=["resident"],
+                condition=Q(state__in=[s.value for s in ACTIVE_STATES]),
+                name="risk_person_one_active_episode",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["path", "state"], name="riskperson_path_state"),
+            models.Index(fields=["grid", "state"], name="riskperson_grid_state"),
+            models.Index(fields=["release_on", "state"], name="riskperson_release"),
+            models.Index(fields=["resident", "source", "source_ref"], name="riskperson_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident.name} · {self.get_category_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+class Transition(models.Model):
+    """One change of a risk person's state: from, to, when, by whom, why. Never changed."""
+
+    risk_person = models.ForeignKey(
+        RiskPerson, verbose_name="风险人员", on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField("原状态", max_length=16, choices=State.choices, blank=True)
+    to_state = models.CharField("新状态", max_length=16, choices=State.choices)
+    at = models.DateTimeField("时间")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField("操作人姓名", max_length=150, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "状态变更"
+        verbose_name_plural = "状态变更"
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
+
+
+class Stage(models.Model):
+    """One stage of a person's measure (e.g. 5 days central isolation), with its dates."""
+
+    risk_person = models.ForeignKey(
+        RiskPerson, verbose_name="风险人员", on_delete=models.CASCADE, related_name="stages"
+    )
+    seq = models.PositiveSmallIntegerField("序号")
+    place = models.CharField("管控方式", max_length=24, choices=Place.choices)
+    start_date = models.DateField("开始日期")
+    # None: the stage lasts until ``until`` happens (discharge, retest result, area lowered).
+    end_date = models.DateField("结束日期", null=True, blank=True)
+    until = models.CharField("持续至", max_length=32, blank=True)
+    test_days = models.JSONField("检测日(第几天)", default=list)
+    daily_tests = models.BooleanField("每日检测", default=False)
+
+    class Meta:
+        verbose_name = "管控阶段"
+        verbose_name_plural = "管控阶段"
+        ordering = ["risk_person", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["risk_person", "seq"], name="stage_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_place_display()} {self.start_date}–{self.end_date or self.until}"
+
+
+class TaskKind(models.TextChoices):
+    SAMPLING = "sampling", "单管采样"
+    HEALTH_CHECK = "health_check", "健康监测"
+    RELEASE = "release", "解除管控"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "待办"
+    DONE = "done", "已完成"
+    CANCELLED = "cancelled", "已取消"
+
+
+class TaskResult(models.TextChoices):
+    NONE = "", "—"
+    NEGATIVE = "negative", "阴性"
+    POSITIVE = "positive", "阳性"
+    NORMAL = "normal", "正常"
+    ABNORMAL = "abnormal", "异常"
+
+
+class Task(models.Model):
+    """One thing due for a risk person on a day, with a deadline and the person who owes it."""
+
+    risk_person = models.ForeignKey(
+        RiskPerson, verbose_name="风险人员", on_delete=models.CASCADE, related_name="tasks"
+    )
+    kind = models.CharField("任务类型", max_length=16, choices=TaskKind.choices)
+    day = models.DateField("日期")
+    day_number = models.PositiveSmallIntegerField("管控第几天", default=1)
+    due_at = models.DateTimeField("截止时间")
+    status = models.CharField(
+        "状态", max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    home_sampling = models.BooleanField("上门采样", default=False)
+    assignee = models.ForeignKey(
+        "workforce.Staff",
+        verbose_name="责任人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    result = models.CharField(
+        "结果", max_length=16, choices=TaskResult.choices, blank=True, default=""
+    )
+    temperature = models.DecimalField("体温", max_digits=3, decimal_places=1, null=True, blank=True)
+    symptoms = models.CharField("症状", max_length=200, blank=True)
+    done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="完成人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    escalated_at = models.DateTimeField("逾期上报时间", null=True, blank=True)
+    household = models.ForeignKey(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+    )
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+
+    class Meta:
+        verbose_name = "管控任务"
+        verbose_name_plural = "管控任务"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk_person", "kind", "day"], name="task_once_per_kind_and_day"
+            ),
+        ]
+        indexes = [
+            # The overdue list for a street or community: open tasks under a path, by deadline.
+            models.Index(
+                fields=["path", "due_at"], condition=Q(status="open"), name="task_open_path_due"
+            ),
+            models.Index(fields=["grid", "day"], name="task_grid_day"),
+            models.Index(fields=["assignee", "status"], name="task_assignee_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.day}"
+
+
+class FiveToOneTeam(models.Model):
+    """The named people (五包一) who answer together for one controlled household."""
+
+    household = models.OneToOneField(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="control_team"
+    )
+    path = models.CharField("户编码路径", max_length=255, db_index=True)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+    # A team is active while someone in the household is under control; load counts these.
+    active = models.BooleanField("在管", default=True)
+    created_at = models.DateTimeField("组建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "五包一责任组"
+        verbose_name_plural = "五包一责任组"
+
+    def __str__(self) -> str:
+        return f"{self.household} 责任组"
+
+
+class TeamMember(models.Model):
+    """One role on a five-to-one team, filled by one staff member."""
+
+    team = models.ForeignKey(
+        FiveToOneTeam, verbose_name="责任组", on_delete=models.CASCADE, related_name="members"
+    )
+    role = models.CharField("角色", max_length=32)
+    staff = models.ForeignKey(
+        "workforce.Staff",
+        verbose_name="工作人员",
+        on_delete=models.PROTECT,
+        related_name="team_memberships",
+    )
+
+    class Meta:
+        verbose_name = "责任组成员"
+        verbose_name_plural = "责任组成员"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "role"], name="team_role_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.staff}"
