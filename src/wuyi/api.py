@@ -20,3 +20,7 @@ def health(request) -> dict:
 from wuyi.accounts.api import router as accounts_router  # noqa: E402
 
 api.add_router("/v1/", accounts_router)
+
+from wuyi.testing.api import router as testing_router  # noqa: E402
+
+api.add_router("/v1/", testing_router)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("territory/", include("wuyi.territory.urls")),
+    path("testing/", include("wuyi.testing.urls")),
     path("accounts/", include("wuyi.accounts.urls")),
 ]

@@ -1,0 +1,94 @@
+"""Scan routes for sampling devices: ``POST /api/v1/scans`` (a batch) and ``/api/v1/scans/one``.
+
+Devices authenticate with ``Authorization: Bearer <device token>``; the token is bound to
+one sampling site and may post events for that site only (others are answered
+``wrong_site``). Each event gets its own answer (see ``wuyi.testing.ingest``); a retried
+batch is safe.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from wuyi.testing import devices
+from wuyi.testing.ingest import MAX_BATCH, BatchTooLarge, ingest
+
+
+class DeviceBearer(HttpBearer):
+    """A sampling site's device token; lab tokens and revoked tokens are refused (401)."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        found = devices.authenticate(token)
+        if found is None or found.site_id is None:
+            return None
+        return found
+
+
+router = Router(tags=["scans"], auth=DeviceBearer())
+
+
+class ScanEventIn(Schema):
+    event_id: str = Field(
+        ..., max_length=64, description="设备生成的UUID;重复提交同一编号不会重复绑定"
+    )
+    type: str = Field("bind", max_length=8, description="bind(采样绑定)或 seal(封管)")
+    round: str = Field(..., max_length=32, description="检测轮次编号")
+    site: str = Field(..., max_length=32, description="采样点编码,须为本设备所属采样点")
+    desk: str = Field("", max_length=16, description="采样台编号")
+    tube: str = Field(..., max_length=64, description="试管条码")
+    token: str = Field("", max_length=64, description="居民采样码中的令牌(扫码)")
+    id_type: str = Field("", max_length=16, description="证件类型(手工录入时),默认居民身份证")
+    id_number: str = Field("", max_length=40, description="证件号码(手工录入时)")
+    name: str = Field("", max_length=64)
+    phone: str = Field("", max_length=20)
+    device_time: str | None = Field(None, max_length=40, description="设备时间 ISO 8601")
+
+
+class ScanBatchIn(Schema):
+    events: list[ScanEventIn] = Field(..., max_length=MAX_BATCH)
+
+
+class AnswerOut(Schema):
+    event_id: str
+    status: str = Field(..., description="accepted / duplicate / rejected")
+    outcome: str = Field(..., description="首次处理结果 accepted / rejected")
+    reason: str | None = None
+    message: str | None = None
+    tube: str | None = None
+    members: int | None = None
+    sealed: bool | None = None
+    follow_up: bool | None = None
+
+
+class BatchOut(Schema):
+    accepted: int
+    duplicate: int
+    rejected: int
+    answers: list[AnswerOut]
+
+
+def _run(request: HttpRequest, events: list[dict]) -> list[dict]:
+    try:
+        answers = ingest(events, allowed_site_ids={request.auth.site_id})
+    except BatchTooLarge as exc:
+        raise HttpError(413, str(exc)) from None
+    return [a.as_dict() for a in answers]
+
+
+@router.post("/scans", response=BatchOut, summary="提交一批扫码事件")
+def post_scans(request: HttpRequest, payload: ScanBatchIn) -> dict:
+    """Bind a batch of scan events (≤ 2000, 500 recommended); one answer per event, in order."""
+    answers = _run(request, [e.dict() for e in payload.events])
+    counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    for a in answers:
+        counts[a["status"]] += 1
+    return {**counts, "answers": answers}
+
+
+@router.post("/scans/one", response=AnswerOut, summary="提交单条扫码事件")
+def post_scan(request: HttpRequest, payload: ScanEventIn) -> dict:
+    """The single-event path: one phone, one scan, one answer."""
+    return _run(request, [payload.dict()])[0]
