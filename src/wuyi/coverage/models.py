@@ -1,0 +1,308 @@
+"""Coverage of a testing round (应检尽检): exemptions, door knocks, door notes, home sampling.
+
+Who was sampled is ``testing.Sampled`` (one row per person per round). This app records
+what explains the people who were not: an exemption with its reason and grantor, the
+result of a grid worker's knock on the door, a household's own door note, and a request
+to sample a bedridden person at home. Each row carries copies of the household's path,
+grid and district (like residents and scans) so scoping and rollups need no join.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from wuyi.accounts.models import OFFICE_ROLES
+from wuyi.accounts.scoping import declare
+
+
+class ExemptReason(models.TextChoices):
+    AWAY = "away", "离市在外"
+    ISOLATED = "isolated", "已隔离或住院"
+    BEDRIDDEN = "bedridden", "卧床(已申请上门采样)"
+    INFANT = "infant", "低于本轮年龄下限"
+    ROUND_RULE = "round_rule", "本轮规则免检"
+
+
+class Exemption(models.Model):
+    """One person not to be sampled in one round, why, and who said so."""
+
+    round = models.ForeignKey(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    resident = models.ForeignKey(
+        "people.Resident", verbose_name="居民", on_delete=models.CASCADE, related_name="exemptions"
+    )
+    reason = models.CharField("免检原因", max_length=16, choices=ExemptReason.choices)
+    note = models.CharField("说明", max_length=200, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="批准人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    granted_at = models.DateTimeField("批准时间", auto_now_add=True)
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+
+    class Meta:
+        verbose_name = "免检"
+        verbose_name_plural = "免检"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "resident"], name="exemption_once_per_round")
+        ]
+        indexes = [
+            models.Index(fields=["round", "path"], name="exemption_round_path"),
+            models.Index(fields=["round", "grid"], name="exemption_round_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.get_reason_display()}"
+
+
+class KnockResult(models.TextChoices):
+    NOBODY_HOME = "nobody_home", "无人在家"
+    SAMPLED_ELSEWHERE = "sampled_elsewhere", "已在别处采样"
+    REFUSED = "refused", "拒绝采样"
+    BEDRIDDEN = "bedridden", "卧床,申请上门采样"
+    MOVED_OUT = "moved_out", "已搬离(变更户籍登记)"
+    NEW_OCCUPANT = "new_occupant", "新住户(登记入户)"
+
+
+class DoorKnock(models.Model):
+    """What a grid worker found at a household's door in a round (敲门行动)."""
+
+    round = models.ForeignKey(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    household = models.ForeignKey(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+    )
+    # The person the result is about; empty for "nobody home" about the whole household.
+    resident = models.ForeignKey(
+        "people.Resident",
+        verbose_name="居民",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="door_knocks",
+    )
+    result = models.CharField("结果", max_length=24, choices=KnockResult.choices)
+    sampled_where = models.CharField("采样地点", max_length=100, blank=True)
+    sampled_when = models.DateTimeField("采样时间", null=True, blank=True)
+    note = models.CharField("备注", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="记录人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+
+    class Meta:
+        verbose_name = "敲门记录"
+        verbose_name_plural = "敲门记录"
+        indexes = [
+            models.Index(fields=["round", "path"], name="knock_round_path"),
+            models.Index(fields=["round", "grid"], name="knock_round_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.get_result_display()}"
+
+
+class HomeSamplingStatus(models.TextChoices):
+    OPEN = "open", "待上门"
+    DONE = "done", "已上门采样"
+    CANCELLED = "cancelled", "已取消"
+
+
+class HomeSamplingRequest(models.Model):
+    """A bedridden person to be sampled at home in a round (上门采样)."""
+
+    round = models.ForeignKey(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    resident = models.ForeignKey(
+        "people.Resident",
+        verbose_name="居民",
+        on_delete=models.CASCADE,
+        related_name="home_sampling_requests",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=HomeSamplingStatus.choices, default=HomeSamplingStatus.OPEN
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+
+    class Meta:
+        verbose_name = "上门采样申请"
+        verbose_name_plural = "上门采样申请"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "resident"], name="home_sampling_once")
+        ]
+        indexes = [models.Index(fields=["round", "path"], name="home_sampling_round_path")]
+
+    def __str__(self) -> str:
+        return f"{self.resident_id}: {self.get_status_display()}"
+
+
+class NoteSource(models.TextChoices):
+    RESIDENT = "resident", "居民账号"
+    DOOR_QR = "door_qr", "门贴二维码"
+    GRID_WORKER = "grid_worker", "网格员代报"
+
+
+class NoteStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "核对一致,无需上门"
+    VISIT = "visit", "不一致,需上门核实"
+
+
+class DoorNote(models.Model):
+    """A household's own statement for a round (门贴 / 自主申报), and how it compared.
+
+    ``members`` is what the household listed: ``[{"name", "id_number", "sampled"}]``
+    (``sampled`` true, false or null when not said); ``discrepancies`` is the comparison's
+    answer: ``[{"kind", "message", "resident_id"}]``, empty when confirmed.
+    """
+
+    round = models.ForeignKey(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    household = models.ForeignKey(
+        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField("来源", max_length=16, choices=NoteSource.choices)
+    reported_count = models.PositiveSmallIntegerField("申报人数", null=True, blank=True)
+    all_sampled = models.BooleanField("申报全部已采", default=False)
+    members = models.JSONField("申报成员", default=list, blank=True)
+    status = models.CharField("核对结果", max_length=16, choices=NoteStatus.choices)
+    discrepancies = models.JSONField("不一致之处", default=list, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
+    path = models.CharField("户编码路径", max_length=255)
+    grid = models.ForeignKey(
+        "territory.Grid",
+        verbose_name="网格",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    district_code = models.CharField("区县代码", max_length=6)
+
+    class Meta:
+        verbose_name = "门贴申报"
+        verbose_name_plural = "门贴申报"
+        indexes = [
+            models.Index(fields=["round", "path"], name="door_note_round_path"),
+            models.Index(fields=["round", "grid"], name="door_note_round_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id}: {self.get_status_display()}"
+
+
+class CommunityTally(models.Model):
+    """The coverage counts of one community in one round, as of ``refreshed_at``.
+
+    City-wide rollups by district and street sum these rows instead of scanning every
+    resident of the city (see ``coverage.tallies``); pages show the refresh time.
+    """
+
+    round = models.ForeignKey(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    path = models.CharField("社区编码路径", max_length=255)
+    district_code = models.CharField("区县代码", max_length=6)
+    sampled = models.PositiveIntegerField("已采", default=0)
+    missing = models.PositiveIntegerField("未采", default=0)
+    away = models.PositiveIntegerField("免检:离市", default=0)
+    isolated = models.PositiveIntegerField("免检:隔离住院", default=0)
+    bedridden = models.PositiveIntegerField("免检:卧床", default=0)
+    infant = models.PositiveIntegerField("免检:低龄", default=0)
+    round_rule = models.PositiveIntegerField("免检:本轮规则", default=0)
+    refreshed_at = models.DateTimeField("统计时间")
+
+    class Meta:
+        verbose_name = "社区覆盖统计"
+        verbose_name_plural = "社区覆盖统计"
+        constraints = [
+            models.UniqueConstraint(fields=["round", "path"], name="community_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id}:{self.path}"
+
+
+class TallyMark(models.Model):
+    """How far a round's tallies have caught up: the last ``Sampled`` id counted."""
+
+    round = models.OneToOneField(
+        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+    )
+    sampled_upto = models.BigIntegerField("已统计至采样记录", default=0)
+    refreshed_at = models.DateTimeField("统计时间", null=True)
+
+    class Meta:
+        verbose_name = "覆盖统计进度"
+        verbose_name_plural = "覆盖统计进度"
+
+    def __str__(self) -> str:
+        return f"{self.round_id}: {self.sampled_upto}"
+
+
+for _label in (
+    "coverage.exemption",
+    "coverage.doorknock",
+    "coverage.homesamplingrequest",
+    "coverage.doornote",
+    "coverage.communitytally",
+):
+    declare(_label, path="path", grid="grid")
+
+# Progress marks hold no personal data and no territory: offices only, whole rows.
+declare("coverage.tallymark", path=None, grid=None, roles=OFFICE_ROLES)
