@@ -14,6 +14,7 @@ COMMANDS = [
     ("import", "从 Excel/CSV 导入居民 (import residents FILE [--commit])"),
     ("export", "导出居民名册,格式与导入相同 (export residents FILE [--node CODE])"),
     ("stats", "统计各级辖区与居民数量 [--json]"),
+    ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID [--json]"),
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
     ("createuser", "创建账号 (--role ROLE --scope CODE)"),

@@ -1,0 +1,342 @@
+"""Reading a risk-area notice: ``wuyi notice parse FILE --json``.
+
+A notice (通告) as published, or as reposted by a news site inside a newspaper page,
+becomes issuer, number, date, policy basis and sections (new high, new medium, lowered),
+each with its districts, their declared counts and their items split into address parts
+by ``wuyi.territory.addresses.parse_address``. Every disagreement between a declared
+count and the items found is reported, never silently fixed.
+
+Why the line handling: news sites break lines in the middle of items ("怡\\n\\n佳天一城
+小区"), so a line that does not end a sentence is joined to the next, unless the next one
+starts a new header or a numbered item. Everything is bounded: input size is capped and
+every pattern is anchored with bounded repetition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from wuyi.risk import policy
+from wuyi.territory.addresses import (
+    AddressError,
+    _split_top,
+    bracket_groups,
+    chinese_number,
+    clean,
+    parse_address,
+)
+
+MAX_NOTICE_CHARS = 1_000_000  # a newspaper page is ~10,000; a year of notices fits many times
+
+
+class NoticeError(ValueError):
+    """Text that is not a readable notice; the message says what and where, in Chinese."""
+
+
+_CN_NUM = r"(?:\d{1,6}|[一二三四五六七八九十百两〇零]{1,5})"
+_COUNT = rf"(?:[(]?(?:共)?(?P<count>{_CN_NUM})(?:个|处)[)]?)"
+_LEVEL = r"(?P<level>高|中|低)"
+_AREA = r"风险(?:区域|地区|区)"
+SECTION = re.compile(
+    r"(?:^|(?<=[\n。;:]))(?:[一二三四五六七八九十]{1,3}[、.]|\d{1,2}[、.])?"
+    r"(?:(?P<new>新增|新划定|划定|增加|新设)"
+    rf"|(?P<lowered>(?:(?:高|中)风险(?:区|区域)?)?(?:调整为|降为|降级为|调整至|调整降为))"
+    rf"|(?P<lifted>解除|撤销|解封)(?P<from_level>高|中))?"
+    rf"{_LEVEL}{_AREA}{_COUNT}?"
+    r"(?:[,]?(?:分别是|分别为|具体如下|如下|为|包括|名单如下))?(?P<end>:|(?=\n))"
+)
+DISTRICT = re.compile(
+    r"(?:^|(?<=[\n。;:]))(?:[一二三四五六七八九十]{1,3}[、.]|\d{1,2}[、.]|[(]\d{1,2}[)])?"
+    r"(?P<name>[^\n。;:,、()]{1,10}?(?:区|县|市|旗))"
+    rf"{_COUNT}?:"
+)
+NUMBER = re.compile(r"第(?P<number>\d{1,5})号")
+ISSUER_BEFORE_NUMBER = re.compile(
+    r"(?P<issuer>[^\n,。、:()]{2,40}?(?:防控办|防控办公室|指挥部|领导小组|办公室|委员会))"
+    r"(?:发布|印发)?(?:的)?(?:第(?P<number>\d{1,5})号)"
+)
+FULL_DATE = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
+MONTH_DAY = re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
+BASIS = re.compile(r"根据(?P<basis>[^\n。]{2,300}?)(?:的)?(?:有关|相关)?(?:规定|要求|精神)")
+ITEM_ORDINAL = re.compile(r"^(?:\d{1,3}[.、)]|[(]\d{1,3}[)]|[一二三四五六七八九十]{1,3}、)")
+_TERMINATORS = "。:;!?"
+
+
+def _count(text: str | None) -> int | None:
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    value = chinese_number(text.replace("百", ""))
+    if "百" in text:  # "一百零五" is rare in notices; keep it simple and exact
+        head, _, tail = text.partition("百")
+        hundreds = chinese_number(head) or 1
+        rest = chinese_number(tail.lstrip("零")) or 0
+        return hundreds * 100 + rest
+    return value
+
+
+def read_text(data: bytes | str) -> str:
+    """Decoded, size-checked text; NoticeError for binary or oversized input."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_NOTICE_CHARS * 4:
+            raise NoticeError(f"文件过大({len(data)}字节),通告文本最多{MAX_NOTICE_CHARS}字")
+        if b"\x00" in data[:65536]:
+            raise NoticeError("这不是文本文件(含有二进制零字节),请提供通告的文字")
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                data = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise NoticeError("无法识别文件编码(应为 UTF-8 或 GB18030)")
+    assert isinstance(data, str)
+    if len(data) > MAX_NOTICE_CHARS:
+        raise NoticeError(f"文本过长({len(data)}字),通告文本最多{MAX_NOTICE_CHARS}字")
+    controls = sum(1 for ch in data if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    if "\x00" in data or (data and controls > max(8, len(data) // 100)):
+        raise NoticeError("这不是文本文件(含有大量控制字符),请提供通告的文字")
+    if not data.strip():
+        raise NoticeError("通告为空")
+    return data
+
+
+def _starts_header(line: str) -> bool:
+    return bool(SECTION.match(line) or DISTRICT.match(line) or ITEM_ORDINAL.match(line))
+
+
+def join_lines(text: str) -> str:
+    """Paragraphs, one per line: soft line breaks (mid-sentence) are removed."""
+    lines = [clean(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            continue
+        if out and out[-1][-1] not in _TERMINATORS and not _starts_header(line):
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _section_level(match: re.Match) -> tuple[str, str]:
+    level = {"高": "high", "中": "medium", "低": "low"}[match.group("level")]
+    if match.group("lifted"):
+        return "lowered", "low"
+    if match.group("lowered") or (level == "low" and not match.group("new")):
+        return "lowered", level
+    return "new", level
+
+
+def _split_items(body: str) -> list[str]:
+    """Items of one district: commas/semicolons/line breaks outside brackets.
+
+    Bounded areas "东至…,西至…" keep their commas: a piece starting with a direction
+    bound joins the item before it.
+    """
+    items: list[str] = []
+    for piece in _split_top(body, ",;\n"):
+        piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
+        if not piece:
+            continue
+        if items and re.match(r"^[东西南北](?:侧)?至", piece) and "至" in items[-1]:
+            items[-1] += "," + piece
+        else:
+            items.append(piece)
+    return items
+
+
+def _district_body(text: str) -> str:
+    """The items of a district end at its first full stop (or the end of its paragraph
+    when the next paragraph is not a numbered item): what follows is prose or a signature."""
+    stop = text.find("。")
+    if stop >= 0:
+        text = text[:stop]
+    lines = text.split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if not ITEM_ORDINAL.match(line):
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def parse_notice(data: bytes | str, year: int | None = None, gazetteer=None) -> dict:
+    """Parse a notice into the JSON documented in docs/notices.md (without node resolution).
+
+    ``year`` completes a date written as "12月2日" (news reposts omit the year);
+    ``gazetteer`` (``wuyi.risk.resolve.Gazetteer``) names the district of items listed
+    without one ("清源镇孔村" → 清徐县).
+    """
+    text = join_lines(read_text(data))
+    sections_found = list(SECTION.finditer(text))
+    if not sections_found:
+        raise NoticeError("没有找到风险区清单:应有“新增高风险区…:”或“调整为低风险区…:”这样的段首")
+    first = sections_found[0].start()
+    head = text[:first]
+    result: dict = {
+        "issuer": None,
+        "number": None,
+        "date": None,
+        "date_text": None,
+        "basis": [],
+        "sections": [],
+        "mismatches": [],
+        "unresolved": [],
+        "problems": [],
+    }
+    _parse_heading(head, text, sections_found[-1].end(), result, year)
+    for index, match in enumerate(sections_found):
+        end = sections_found[index + 1].start() if index + 1 < len(sections_found) else len(text)
+        change, level = _section_level(match)
+        section = {
+            "change": change,
+            "level": level,
+            "header": match.group(0).strip(":\n"),
+            "declared_total": _count(match.group("count")),
+            "districts": [],
+        }
+        _parse_section(text[match.end() : end], section, result, gazetteer)
+        result["sections"].append(section)
+    _check_counts(result, head)
+    return result
+
+
+def _parse_heading(head: str, text: str, last_section_end: int, result: dict, year) -> None:
+    issuer_match = None
+    for match in ISSUER_BEFORE_NUMBER.finditer(head):
+        issuer_match = match  # the mention nearest the lists is the notice's own
+    number = issuer_match.group("number") if issuer_match else None
+    if number is None:
+        numbers = list(NUMBER.finditer(head))
+        number = numbers[-1].group("number") if numbers else None
+    result["number"] = int(number) if number else None
+    if issuer_match:
+        result["issuer"] = re.sub(r"^.*?(?:[)]|消息|讯|日)", "", issuer_match.group("issuer"))
+        result["issuer"] = result["issuer"] or issuer_match.group("issuer")
+    # The signature (issuer line, then the full date) after the lists wins when present.
+    tail = text[last_section_end:]
+    dates = list(FULL_DATE.finditer(tail)) or list(FULL_DATE.finditer(head))
+    if dates:
+        date = dates[-1]
+        result["date_text"] = date.group(0)
+        before = (
+            tail[: date.start()].rstrip("\n").rsplit("\n", 1)[-1] if date.string is tail else ""
+        )
+        if before and len(before) <= 40 and not re.search(r"[。,:;!?]", before):
+            result["issuer"] = before
+        _set_date(result, int(date.group("y")), int(date.group("m")), int(date.group("d")))
+    else:
+        anchor = issuer_match.start() if issuer_match else len(head)
+        paragraph_start = head.rfind("\n", 0, anchor) + 1
+        days = list(MONTH_DAY.finditer(head, paragraph_start, len(head)))
+        if days:
+            day = days[0]
+            result["date_text"] = day.group(0)
+            if year is not None:
+                _set_date(result, year, int(day.group("m")), int(day.group("d")))
+    basis = BASIS.search(head)
+    if basis:
+        for phrase in re.split(
+            r"(?:和|及|以及|、)(?=《|国务院|[^》]{0,6}$)|》(?:和|及|、)《", basis.group(1)
+        ):
+            phrase = phrase.strip()
+            if phrase:
+                phrase = "《" + phrase if phrase.count("》") > phrase.count("《") else phrase
+                phrase = phrase + "》" if phrase.count("《") > phrase.count("》") else phrase
+                result["basis"].append({"text": phrase, "policy": policy.match_basis(phrase)})
+
+
+def _set_date(result: dict, y: int, m: int, d: int) -> None:
+    try:
+        result["date"] = dt.date(y, m, d).isoformat()
+    except ValueError:
+        result["problems"].append(f"日期无效:{y}年{m}月{d}日")
+
+
+def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
+    body = "\n" + body
+    headers = list(DISTRICT.finditer(body))
+    blocks: list[tuple[str | None, int | None, str]] = []
+    if not headers:
+        blocks.append((None, None, body))
+    else:
+        if body[: headers[0].start()].strip("\n"):
+            blocks.append((None, None, body[: headers[0].start()]))
+        for index, match in enumerate(headers):
+            end = headers[index + 1].start() if index + 1 < len(headers) else len(body)
+            blocks.append(
+                (match.group("name"), _count(match.group("count")), body[match.end() : end])
+            )
+    where = section["header"]
+    for name, declared, raw in blocks:
+        district = {"name": name, "declared": declared, "items": []}
+        for text in _split_items(_district_body(raw.lstrip("\n"))):
+            item = {"text": text, "parts": {}, "exclusions": [], "node": None}
+            try:
+                bracket_groups(text)
+                item["parts"] = parse_address(text)
+            except AddressError as exc:
+                raise NoticeError(
+                    f"{where}·{name or '未分区'}第{len(district['items']) + 1}项:{exc}"
+                ) from exc
+            item["exclusions"] = item["parts"].get("exclusions", [])
+            if name is None and gazetteer is not None:
+                item["district"] = gazetteer.district_of(item["parts"])
+            district["items"].append(item)
+        if district["items"] or name:
+            section["districts"].append(district)
+
+
+def _check_counts(result: dict, head: str) -> None:
+    intro: dict[tuple[str, str], int] = {}
+    for match in re.finditer(
+        rf"(?P<new>新增)?(?:调整为)?{_LEVEL}{_AREA}(?P<count>\d{{1,4}})个", head.split("\n")[-1]
+    ):
+        change = "new" if match.group("new") else "lowered"
+        level = {"高": "high", "中": "medium", "低": "low"}[match.group("level")]
+        intro[(change, level)] = int(match.group("count"))
+    for section in result["sections"]:
+        found_total = sum(len(d["items"]) for d in section["districts"])
+        declared_sum = 0
+        for district in section["districts"]:
+            declared_sum += district["declared"] or 0
+            found = len(district["items"])
+            if district["declared"] is not None and district["declared"] != found:
+                result["mismatches"].append(
+                    {
+                        "where": f"{section['header']} · {district['name']}",
+                        "declared": district["declared"],
+                        "found": found,
+                    }
+                )
+        if section["declared_total"] is not None and section["declared_total"] != found_total:
+            result["mismatches"].append(
+                {
+                    "where": section["header"],
+                    "declared": section["declared_total"],
+                    "found": found_total,
+                }
+            )
+        declared_districts = [d["declared"] for d in section["districts"]]
+        if (
+            section["declared_total"] is not None
+            and declared_districts
+            and all(n is not None for n in declared_districts)
+            and declared_sum != section["declared_total"]
+        ):
+            result["mismatches"].append(
+                {
+                    "where": f"{section['header']}(各区县合计)",
+                    "declared": section["declared_total"],
+                    "found": declared_sum,
+                }
+            )
+        stated = intro.get((section["change"], section["level"]))
+        if stated is not None and stated != found_total:
+            result["mismatches"].append(
+                {"where": f"导语:{section['header']}", "declared": stated, "found": found_total}
+            )
