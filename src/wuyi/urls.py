@@ -20,9 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("territory/", include("wuyi.territory.urls")),
-    path("control/", include("wuyi.control.urls")),
     path("testing/", include("wuyi.testing.urls")),
     path("accounts/", include("wuyi.accounts.urls")),
-    path("lab/", include("wuyi.testing.lab_urls")),
     path("coverage/", include("wuyi.coverage.urls")),
 ]
