@@ -17,6 +17,7 @@ COMMANDS = [
     ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID [--json]"),
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
+    ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
     ("createuser", "创建账号 (--role ROLE --scope CODE)"),
 ]
 
