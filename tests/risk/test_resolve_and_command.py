@@ -26,7 +26,7 @@ def test_seed_items_resolve_to_the_registry_nodes_they_name(rcity):
     assert items["清源镇孔村"]["node"]["id"] == rcity.kongcun.pk
     unresolved = {u["text"]: u["reason"] for u in result["unresolved"]}
     assert "路泽苑小区7号楼" not in unresolved
-    assert "登记库中没有区县“杏花岭区”" == unresolved["富力桃园9号楼1单元"]
+    assert unresolved["富力桃园9号楼1单元"] == "登记库中没有区县“杏花岭区”"
     assert "找不到“石林苑”" in unresolved["石林苑2号楼2单元"]
     assert len(unresolved) == 75 - 5
 
