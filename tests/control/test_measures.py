@@ -104,7 +104,7 @@ def test_a_day_before_the_first_version_is_refused_with_the_date():
 
 
 def test_a_category_a_version_no_longer_identifies_is_refused_with_its_name():
-    with pytest.raises(MeasureError, match="二十条.*次密切接触者"):
+    with pytest.raises(MeasureError, match=r"二十条.*次密切接触者"):
         measures.measure_for("secondary_contact", D(2022, 11, 20))
 
 

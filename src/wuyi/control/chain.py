@@ -149,7 +149,7 @@ def check(person: RiskPerson, to_state: str) -> None:
     current = State(person.state).label
     target = State(to_state).label
     if not allowed:
-        raise ChainError(f"{person.resident.name}已{current},管控已结束,不能再变为“{target}”")
+        raise ChainError(f"{person.resident.name}的管控已结束(“{current}”),不能再变为“{target}”")
     names = "、".join(State(s).label for s in allowed)
     raise ChainError(
         f"{person.resident.name}当前为“{current}”,只能变为:{names};不能直接变为“{target}”"
@@ -159,9 +159,9 @@ def check(person: RiskPerson, to_state: str) -> None:
 def release_refusal(person: RiskPerson, on: dt.date) -> str | None:
     """Why ``person`` cannot be released on ``on`` under their measure's rule, or None."""
     rule = person.release_rule
-    if rule in ("days_complete", "negative_test_on_last_day"):
-        if person.release_on is None or on < person.release_on:
-            return f"管控期未满:应于{person.release_on}解除,今天是{on}"
+    fixed_term = rule in ("days_complete", "negative_test_on_last_day")
+    if fixed_term and (person.release_on is None or on < person.release_on):
+        return f"管控期未满:应于{person.release_on}解除,今天是{on}"
     if rule == "negative_test_on_last_day":
         tests = Task.objects.filter(risk_person=person, kind=TaskKind.SAMPLING, day__lte=on)
         missing = [t.day for t in tests if t.status != TaskStatus.DONE]

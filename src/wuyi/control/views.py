@@ -1,0 +1,156 @@
+"""Pages for control: counts with drill-down, a person's timeline, the grid worker's day,
+tomorrow's releases and the overdue list. Each view: parse, scope, call a domain function,
+render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from wuyi.accounts.scoping import scoped, user_grants
+from wuyi.control import lists, overdue, teams
+from wuyi.control.models import RiskPerson, Task, TaskKind
+from wuyi.control.tasks import TaskError, complete_health_check
+from wuyi.territory.models import Grid, Node
+from wuyi.territory.tree import ancestors_paths
+
+
+def _node(request: HttpRequest) -> Node:
+    """The node asked for (?node=PK), or the top of the user's first territory grant."""
+    nodes = scoped(Node.objects.all(), request.user)
+    pk = request.GET.get("node")
+    if pk:
+        node = nodes.filter(pk=pk).first() if pk.isdigit() else None
+    else:
+        paths = [g.node_path for g in user_grants(request.user) if g.node_path]
+        node = Node.objects.filter(path__in=paths).order_by("depth").first() if paths else None
+        if node is None and (request.user.is_superuser or not paths):
+            node = nodes.filter(parent__isnull=True).order_by("path").first()
+    if node is None:
+        raise Http404("没有这个辖区,或不在您的辖区内")
+    return node
+
+
+def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
+    return list(
+        scoped(
+            Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user
+        ).order_by("depth")
+    )
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    node = _node(request)
+    people = scoped(RiskPerson.objects.all(), request.user)
+    data = lists.counts(node, people)
+    return render(
+        request,
+        "control/overview.html",
+        {
+            "node": node,
+            "crumbs": _crumbs(request, node),
+            "data": data,
+            "incomplete": teams.incomplete_households(node)[:50],
+        },
+    )
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = (
+        scoped(RiskPerson.objects.select_related("resident", "household"), request.user)
+        .filter(pk=pk)
+        .first()
+    )
+    if person is None:
+        raise Http404("没有这个人员,或不在您的辖区内")
+    team = getattr(person.household, "control_team", None)
+    return render(
+        request,
+        "control/person.html",
+        {
+            "person": person,
+            "transitions": person.transitions.all(),
+            "stages": person.stages.all(),
+            "tasks": person.tasks.select_related("assignee").order_by("day", "kind"),
+            "team": team,
+            "members": team.members.select_related("staff") if team else [],
+            "episodes": scoped(RiskPerson.objects.filter(resident=person.resident), request.user)
+            .exclude(pk=person.pk)
+            .order_by("identified_at"),
+        },
+    )
+
+
+@login_required
+def grid_today(request: HttpRequest) -> HttpResponse:
+    grids = scoped(Grid.objects.select_related("community"), request.user).order_by("code")
+    code = request.GET.get("grid")
+    grid = grids.filter(code=code).first() if code else grids.first()
+    if grid is None:
+        raise Http404("您没有负责的网格")
+    today = timezone.localdate()
+    households = lists.grid_households(
+        grid.pk, today, scoped(RiskPerson.objects.all(), request.user)
+    )
+    return render(
+        request,
+        "control/grid.html",
+        {"grid": grid, "grids": grids[:50], "today": today, "households": households},
+    )
+
+
+@login_required
+@require_POST
+def health_check(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(
+        scoped(Task.objects.select_related("risk_person__resident"), request.user),
+        pk=pk,
+        kind=TaskKind.HEALTH_CHECK,
+    )
+    error = ""
+    try:
+        task = complete_health_check(
+            task,
+            request.POST.get("temperature", ""),
+            request.POST.get("symptoms", ""),
+            user=request.user,
+        )
+    except TaskError as exc:
+        error = str(exc)
+    status = 200 if not error else 422
+    return render(request, "control/_task.html", {"task": task, "error": error}, status=status)
+
+
+@login_required
+def releases(request: HttpRequest) -> HttpResponse:
+    node = _node(request)
+    day = timezone.localdate() + dt.timedelta(days=1)
+    if request.GET.get("date"):
+        try:
+            day = dt.date.fromisoformat(request.GET["date"])
+        except ValueError:
+            raise Http404("日期格式应为 2022-12-03") from None
+    people = lists.releases_on(node, day, scoped(RiskPerson.objects.all(), request.user))
+    return render(
+        request,
+        "control/releases.html",
+        {"node": node, "crumbs": _crumbs(request, node), "day": day, "people": people},
+    )
+
+
+@login_required
+def overdue_list(request: HttpRequest) -> HttpResponse:
+    node = _node(request)
+    summary = overdue.overdue_summary(node, base=scoped(Task.objects.all(), request.user))
+    return render(
+        request,
+        "control/overdue.html",
+        {"node": node, "crumbs": _crumbs(request, node), "summary": summary},
+    )
