@@ -19,6 +19,7 @@ COMMANDS = [
     ("bench", "性能基准 (bench generate|... [--json])"),
     ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
     ("createuser", "创建账号 (--role ROLE --scope CODE)"),
+    ("control", "风险人员管控:导入密接名单、逾期任务、明日解除名单、每日任务 [--json]"),
 ]
 
 

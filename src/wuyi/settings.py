@@ -184,6 +184,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 
+# --- Control of risk persons --------------------------------------------------
+# The roles of a five-to-one team (五包一); cities that ran "四包一" list four of them.
+CONTROL_TEAM_ROLES = env_list(
+    "WUYI_CONTROL_TEAM_ROLES",
+    ["community_cadre", "grid_worker", "community_doctor", "police_officer", "volunteer"],
+)
+# Hours an overdue task waits on the community's and street's lists before it escalates.
+CONTROL_ESCALATE_AFTER_HOURS = env_int("WUYI_CONTROL_ESCALATE_AFTER_HOURS", 2)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

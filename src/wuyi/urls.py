@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("territory/", include("wuyi.territory.urls")),
+    path("control/", include("wuyi.control.urls")),
     path("testing/", include("wuyi.testing.urls")),
     path("accounts/", include("wuyi.accounts.urls")),
     path("coverage/", include("wuyi.coverage.urls")),
