@@ -24,3 +24,7 @@ api.add_router("/v1/", accounts_router)
 from wuyi.testing.api import router as testing_router  # noqa: E402
 
 api.add_router("/v1/", testing_router)
+
+from wuyi.testing.lab_api import router as lab_router  # noqa: E402
+
+api.add_router("/v1/lab/", lab_router)

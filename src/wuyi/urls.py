@@ -23,5 +23,6 @@ urlpatterns = [
     path("control/", include("wuyi.control.urls")),
     path("testing/", include("wuyi.testing.urls")),
     path("accounts/", include("wuyi.accounts.urls")),
+    path("lab/", include("wuyi.testing.lab_urls")),
     path("coverage/", include("wuyi.coverage.urls")),
 ]

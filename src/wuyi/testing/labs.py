@@ -174,21 +174,14 @@ def receive_tubes(lab: Lab, barcodes: list[str], at: dt.datetime | None = None) 
 
 def _mark_retests_sampled(tube_ids: list[int]) -> None:
     """Open retest/resample tasks whose person is in one of these tubes have been sampled."""
-    from wuyi.testing.models import RetestTask, Scan
+    from wuyi.testing.models import Scan
+    from wuyi.testing.results import people_with_open_tasks, tasks_of_person
 
-    members = Scan.objects.filter(
-        tube_id__in=tube_ids, kind=ScanKind.BIND, outcome="accepted"
-    ).exclude(id_number="")
-    for scan in members.filter(
-        id_number__in=RetestTask.objects.filter(status=TaskStatus.OPEN).values(
-            "source_scan__id_number"
-        )
-    ).only("id", "tube_id", "id_number", "received_at"):
-        RetestTask.objects.filter(
-            status=TaskStatus.OPEN,
-            source_scan__id_number=scan.id_number,
-            created_at__lte=scan.received_at,
-        ).exclude(source_tube_id=scan.tube_id).update(
+    members = people_with_open_tasks(
+        Scan.objects.filter(tube_id__in=tube_ids, kind=ScanKind.BIND, outcome="accepted")
+    ).only("id", "tube_id", "resident_id", "id_number", "received_at")
+    for scan in members:
+        tasks_of_person(scan).filter(status=TaskStatus.OPEN).update(
             status=TaskStatus.SAMPLED, new_tube_id=scan.tube_id
         )
 

@@ -1,0 +1,124 @@
+"""Lab staff pages, the positive-pool list for grid workers, overdue tubes, pool advice."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from tests.testing.labkit import deliver, fill, make_lab, stranger, wuyi_csv
+from wuyi.accounts.models import Grant, Role, User
+from wuyi.testing.models import Result
+from wuyi.testing.results import record_result
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lab():
+    return make_lab()
+
+
+@pytest.fixture
+def lab_staff(lab):
+    user = User.objects.create_user(username="lab1", password="correct horse battery 9")
+    Grant.objects.create(user=user, role=Role.LAB_STAFF, lab=lab)
+    return user
+
+
+def test_lab_staff_upload_a_file_and_see_it_applied(client, rnd, lab, lab_staff):
+    fill(rnd, "T1", [rnd.city.alice])
+    fill(rnd, "T2", [rnd.city.bob])
+    deliver(lab, ["T1", "T2"], "BOX1")
+    client.force_login(lab_staff)
+    assert "上传结果文件" in client.get(reverse("lab:home")).content.decode()
+    data = wuyi_csv([("T1", "阴性", "", ""), ("T2", "阳性", "30", "31")])
+    data.name = "run.csv"
+    response = client.post(reverse("lab:upload"), {"file": data})
+    page = response.content.decode()
+    assert response.status_code == 200 and "已全部入库" in page
+    assert "单管复核任务 1 人" in page
+
+
+def test_a_bad_file_shows_every_refused_row_and_writes_nothing(client, rnd, lab, lab_staff):
+    fill(rnd, "T1", [rnd.city.alice])
+    deliver(lab, ["T1"], "BOX1")
+    client.force_login(lab_staff)
+    data = wuyi_csv([("T1", "阴性", "", ""), ("GHOST", "阴性", "", "")])
+    data.name = "run.csv"
+    response = client.post(reverse("lab:upload"), {"file": data})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "整份文件未入库" in page and "GHOST" in page and "系统中没有这个试管条码" in page
+    assert not Result.objects.exists()
+    junk = io.BytesIO(b"hello")
+    junk.name = "notes.pdf"
+    page = client.post(reverse("lab:upload"), {"file": junk}).content.decode()
+    assert "不支持的文件类型" in page
+
+
+def test_lab_staff_receive_tubes_and_enter_a_result_by_hand(client, rnd, lab, lab_staff):
+    fill(rnd, "T1", [rnd.city.alice])
+    client.force_login(lab_staff)
+    page = client.post(reverse("lab:receive"), {"barcodes": "T1\nNOPE"}).content.decode()
+    assert "本次接收 1 管" in page and "NOPE:系统中没有这个试管" in page
+    response = client.post(
+        reverse("lab:enter"), {"barcode": "T1", "outcome": "negative", "ct_orf1ab": ""}
+    )
+    assert response.status_code == 302
+    assert Result.objects.get().entered_by == lab_staff
+    page = client.post(
+        reverse("lab:enter"), {"barcode": "T1", "outcome": "positive"}
+    ).content.decode()
+    assert "与已入库的结果不一致" in page
+
+
+def test_lab_pages_are_for_lab_staff_only(client, city, grid_worker):
+    make_lab()
+    client.force_login(grid_worker)
+    assert client.get(reverse("lab:home")).status_code == 403
+    assert client.post(reverse("lab:enter"), {"barcode": "T1"}).status_code == 403
+    assert client.get(reverse("lab:overdue")).status_code == 403
+    client.logout()
+    assert client.get(reverse("lab:home")).status_code == 302
+
+
+def test_a_grid_worker_sees_the_positive_pool_members_of_their_grid_masked(
+    client, rnd, lab, grid_worker
+):
+    fill(rnd, "P1", [rnd.city.alice, rnd.city.bob, stranger(1)])
+    deliver(lab, ["P1"], "BOX1")
+    record_result(lab, "P1", "positive")
+    client.force_login(grid_worker)
+    page = client.get(reverse("lab:positives")).content.decode()
+    # Alice lives in the worker's grid; Bob (grid B) and the outsider are not theirs.
+    assert "张丽" in page and "李强" not in page and "外来人员" not in page
+    assert "1号楼" in page and "1单元" in page and "光华街社区" in page
+    assert rnd.city.alice.id_number not in page and "138****5678" in page
+    assert "临时管控" in page
+
+
+def test_the_pool_plan_page_advises_a_size(client, city, grid_worker):
+    client.force_login(grid_worker)
+    page = client.get(reverse("lab:pool_plan"), {"prevalence": "1%", "population": "10000"})
+    assert page.context["result"].best == 10
+    assert "10合1混采" in page.content.decode()
+    bad = client.get(reverse("lab:pool_plan"), {"prevalence": "很多"})
+    assert "患病率" in bad.context["error"]
+
+
+def test_the_round_page_shows_the_live_pool_rate_and_advice(client, rnd, lab, admin_user):
+    for i in range(4):
+        fill(rnd, f"T{i}", [stranger(10 * i + j) for j in range(10)])
+    deliver(lab, [f"T{i}" for i in range(4)], "BOX1")
+    for i, outcome in enumerate(["positive", "negative", "negative", "negative"]):
+        record_result(lab, f"T{i}", outcome)
+    client.force_login(admin_user)
+    response = client.get(reverse("lab:round", args=["R1"]))
+    counts = response.context["counts"]
+    assert (counts.pooled_positive, counts.pooled_resulted) == (1, 4)
+    assert counts.mean_pool == 10
+    # A quarter of 10-person pools positive: about 2.8% prevalence, so pools of 5.
+    assert response.context["advice"] == 5
+    assert "5合1混采" in response.content.decode()
