@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -124,8 +125,15 @@ def health_check(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except TaskError as exc:
         error = str(exc)
-    status = 200 if not error else 422
-    return render(request, "control/_task.html", {"task": task, "error": error}, status=status)
+    if not request.headers.get("HX-Request"):
+        # Without htmx (scripts off): back to the day's list, with the outcome as a message.
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"已完成{task.risk_person.resident.name}的健康监测")
+        return redirect("control:grid")
+    # htmx swaps only 2xx answers: the refusal is shown in the row, in place.
+    return render(request, "control/_task.html", {"task": task, "error": error})
 
 
 @login_required
