@@ -25,4 +25,5 @@ urlpatterns = [
     path("accounts/", include("wuyi.accounts.urls")),
     path("lab/", include("wuyi.testing.lab_urls")),
     path("coverage/", include("wuyi.coverage.urls")),
+    path("risk/", include("wuyi.risk.urls")),
 ]

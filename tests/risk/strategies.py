@@ -25,8 +25,11 @@ def compound_parts(draw) -> dict:
         parts["building"] = f"{draw(numbers)}号楼"
         if draw(st.booleans()):
             parts["unit"] = f"{draw(st.integers(1, 12))}单元"
-            if draw(st.booleans()):
+            tail = draw(st.sampled_from(["", "floor", "room"]))
+            if tail == "floor":
                 parts["floor"] = f"{draw(st.integers(1, 33))}层"
+            elif tail == "room":
+                parts["room"] = f"{draw(st.integers(1, 33))}{draw(st.integers(1, 4)):02d}"
     elif shape == "list":
         picked = sorted(draw(st.sets(numbers, min_size=2, max_size=5)))
         parts["building"] = "、".join(str(n) for n in picked) + "号楼"

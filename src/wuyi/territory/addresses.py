@@ -147,7 +147,9 @@ _ROAD = re.compile(
     rf"(?:[东西南北中][{_CN}\d]{{0,3}}[段巷条])?)"
 )
 _HOUSE_NUMBER = re.compile(r"^(\d{1,5}(?:[-之]\d{1,4})?号(?:院)?)(?![楼栋幢])")
-_ROOM = re.compile(r"(\d{1,5})(?:室|户|号房)$")
+_ROOM = re.compile(
+    r"(?:(\d{1,5})(?:室|户|号房)|(?:(?<=单元)|(?<=号楼)|(?<=栋)|(?<=座))(\d{1,2}-\d{3,4}|\d{3,4}))$"
+)
 _FLOOR = re.compile(rf"({_NUM}(?:{_RANGE}{_NUM})?)层$")
 _UNIT = re.compile(rf"({_NUM}(?:(?:{_SEP}|{_RANGE}){_NUM}){{0,50}})单元$")
 _BUILDING = re.compile(
@@ -366,8 +368,8 @@ def _parse_place(text: str) -> dict:
     # From the right: room, floor, unit, building, shop front, zone, phase.
     tail: dict = {}
     match = _ROOM.search(rest)
-    if match and match.start() > 0:
-        tail["room"] = normalise_room(match.group(1))
+    if match and match.start() > 0:  # "501室", or a bare "502" / "5-502" after a unit
+        tail["room"] = normalise_room(match.group(1) or match.group(2))
         rest = rest[: match.start()]
     match = _FLOOR.search(rest)
     if match and match.start() > 0:
@@ -386,7 +388,7 @@ def _parse_place(text: str) -> dict:
         tail["shop"] = match.group(1)
         rest = rest[: match.start()]
     match = _BUILDING.search(rest)
-    if match and (match.start() > 0 or parts or tail):
+    if match:
         spec, suffix = match.group(1), match.group(2)
         buildings = _expand(spec, suffix, normalise_building)
         tail["building"] = buildings[0] if len(buildings) == 1 else spec + suffix

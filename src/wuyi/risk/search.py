@@ -1,0 +1,142 @@
+""" "Is my address in a risk area?": the public search over current risk areas.
+
+The query goes through the same grammar as notices (``parse_address``) and is compared
+with each current area's parts, so "路泽苑7栋2单元502" finds the area "路泽苑小区7号楼":
+the area covers the address when the place names match tolerantly and every part the
+area names (building, unit, room) is the address's too, unless an exclusion names it.
+Only area names are shown, never anything about people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wuyi.risk.models import AreaStatus, RiskArea
+from wuyi.risk.resolve import tolerant
+from wuyi.territory.addresses import (
+    AddressError,
+    format_address,
+    normalise_building,
+    normalise_room,
+    normalise_unit,
+    parse_address,
+)
+from wuyi.territory.models import Kind, Node
+from wuyi.territory.tree import ancestors_paths
+
+MAX_QUERY = 100
+
+NORMALISERS = (("building", normalise_building), ("unit", normalise_unit), ("room", normalise_room))
+
+
+@dataclass(frozen=True)
+class Hit:
+    area: RiskArea
+    district: str
+    label: str
+    verdict: str  # "in" | "part" | "excluded"
+
+    @property
+    def message(self) -> str:
+        level = self.area.get_level_display()
+        return {
+            "in": f"该地址在{level}内",
+            "part": f"该地址所在的{self.label.split('(')[0]}有{level}(只涉及部分楼栋或单元,请核对楼号)",
+            "excluded": f"该地址属于“{self.label}”的除外部分,不在{level}内",
+        }[self.verdict]
+
+
+def current_areas() -> list[tuple[RiskArea, str, dict]]:
+    """Each active area with its district and the parts a notice names it by (3 queries)."""
+    areas = list(
+        RiskArea.objects.filter(status=AreaStatus.ACTIVE).select_related("node").order_by("path")
+    )
+    paths = {p for area in areas for p in ancestors_paths(area.path)}
+    nodes = {n.path: n for n in Node.objects.filter(path__in=paths)}
+    out = []
+    for area in areas:
+        chain = [nodes[p] for p in ancestors_paths(area.path) if p in nodes]
+        out.append((area, chain[0].name, _parts(chain, area)))
+    return out
+
+
+def _parts(chain: list[Node], area: RiskArea) -> dict:
+    by_kind = {n.kind: n for n in chain}
+    parts: dict = {}
+    community = by_kind.get(Kind.COMMUNITY)
+    if Kind.COMPOUND in by_kind:
+        parts["compound"] = by_kind[Kind.COMPOUND].name
+    elif community is not None and community.name.endswith("村"):
+        parts["street"] = by_kind[Kind.STREET].name
+        parts["village"] = community.name
+    elif community is not None and area.node.kind == Kind.COMMUNITY:
+        parts["compound"] = community.name
+    if area.node.kind == Kind.SITE:
+        parts["site"] = area.node.name
+    for kind, key in ((Kind.BUILDING, "building"), (Kind.UNIT, "unit"), (Kind.HOUSEHOLD, "room")):
+        if kind in by_kind:
+            parts[key] = by_kind[kind].name
+    if area.exclusions:
+        parts["exclusions"] = [e for e in area.exclusions.replace(",", "、").split("、") if e]
+    return parts
+
+
+def _place(parts: dict) -> set[str]:
+    names = set()
+    for key in ("site", "compound", "village"):
+        if parts.get(key):
+            base = parts[key]
+            names |= {
+                tolerant(base),
+                tolerant(base + parts.get("phase", "") + parts.get("zone", "")),
+            }
+    return names
+
+
+def _same(key: str, normalise, a: str, b: str) -> bool:
+    return (normalise(a) or a) == (normalise(b) or b)
+
+
+def covers(area_parts: dict, query: dict) -> str | None:
+    """ "in", "part", "excluded" or None: how the area relates to the queried address."""
+    if not (_place(area_parts) & _place(query)):
+        return None
+    for key, normalise in NORMALISERS:
+        if key not in area_parts:
+            continue
+        if key not in query:
+            return "part"
+        if not _same(key, normalise, area_parts[key], query[key]):
+            return None
+    for excluded in area_parts.get("exclusions", []):
+        try:
+            ex = parse_address(excluded)
+        except AddressError:
+            continue
+        keys = [k for k, _ in NORMALISERS if k in ex]
+        if keys and all(
+            k in query and _same(k, n, ex[k], query[k]) for k, n in NORMALISERS if k in ex
+        ):
+            return "excluded"
+    return "in"
+
+
+def search(text: str) -> tuple[list[Hit], str | None]:
+    """Hits for ``text`` (best first) or ([], a message saying why nothing was looked up)."""
+    text = (text or "").strip()[:MAX_QUERY]
+    if not text:
+        return [], None
+    try:
+        query = parse_address(text)
+    except AddressError as exc:
+        return [], str(exc)
+    if not _place(query):
+        return [], "请写出小区、村或场所的名称,例如“路泽苑小区7号楼”"
+    order = {"in": 0, "excluded": 1, "part": 2}
+    hits = []
+    for area, district, parts in current_areas():
+        verdict = covers(parts, query)
+        if verdict:
+            hits.append(Hit(area, district, format_address(parts), verdict))
+    hits.sort(key=lambda h: order[h.verdict])
+    return hits, None
