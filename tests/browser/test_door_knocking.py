@@ -68,7 +68,9 @@ def test_a_grid_worker_walks_from_the_missed_list_to_a_door_knock_result(
         page.click("#knock-form button[type=submit]")
         expect(page.locator(".messages")).to_contain_text("已记录:卧床,申请上门采样")
         expect(page.locator("ul.list").first).to_contain_text("卧床(已申请上门采样)")
-        page.screenshot(path=os.path.join(os.environ.get("WUYI_DATA_DIR", "/tmp"), "door_knock.png"))
+        page.screenshot(
+            path=os.path.join(os.environ.get("WUYI_DATA_DIR", "/tmp"), "door_knock.png")
+        )
 
         # Back on the missed list she is gone: the building is walked.
         page.go_back()
@@ -78,7 +80,11 @@ def test_a_grid_worker_walks_from_the_missed_list_to_a_door_knock_result(
         browser.close()
 
     knock = DoorKnock.objects.get()
-    assert (knock.household_id, knock.resident_id, knock.result) == (upstairs.pk, grandma.pk, "bedridden")
+    assert (knock.household_id, knock.resident_id, knock.result) == (
+        upstairs.pk,
+        grandma.pk,
+        "bedridden",
+    )
     assert knock.recorded_by_id == grid_worker.pk and knock.note == "卧床多年,家属在家"
     assert Exemption.objects.get(resident=grandma).reason == "bedridden"
     assert HomeSamplingRequest.objects.filter(resident=grandma, round=rnd.round).exists()

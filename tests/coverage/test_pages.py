@@ -35,7 +35,7 @@ def test_the_grid_round_view_lists_the_grids_households_with_missing_first(
     response = client.get(reverse("coverage:grid", args=[rnd.round.code, city.grid_a.code]))
     assert response.status_code == 200
     households = response.context["households"]
-    assert [h.node.name for h in households] == ["101", "102"]  # 101 still has 张丽 missing
+    assert [h.name for h in households] == ["101", "102"]  # 101 still has 张丽 missing
     page = response.content.decode()
     assert "张丽 未采样" in page and "李强" not in page
     assert 'hx-trigger="every 30s"' in page
@@ -227,3 +227,12 @@ def test_the_close_report_page_shows_milestones(client, city, rnd):
 def test_coverage_pages_need_a_login(client, city, rnd):
     response = client.get(reverse("coverage:grid", args=[rnd.round.code, city.grid_a.code]))
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_finished_households_are_chips_linking_to_the_household(client, city, rnd, grid_worker):
+    rnd.sample(city.alice)
+    client.force_login(grid_worker)
+    response = client.get(reverse("coverage:grid", args=[rnd.round.code, city.grid_a.code]))
+    assert response.context["attention"] == []
+    href = reverse("coverage:household", args=[rnd.round.code, city.home1.pk])
+    assert f'<a class="badge ok" href="{href}">1号楼1单元101</a>' in response.content.decode()

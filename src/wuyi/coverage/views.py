@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -101,11 +102,24 @@ def grid_view(request: HttpRequest, round_code: str, code: str) -> HttpResponse:
     """The grid worker's round view; htmx re-fetches the body every 30 s while the round runs."""
     round_ = _round(round_code)
     grid = _grid(request, code)
+    households = status.grid_households(round_, grid, request.user)
+    # One reverse() for the page, not one per household: a grid has hundreds.
+    household_url = reverse("coverage:household", args=[round_.code, 0])[: -len("0/")]
+    done = [h for h in households if not h.attention]
     context = {
         "round": round_,
         "grid": grid,
         "tally": rollup.grid_tally(round_, grid),
-        "households": status.grid_households(round_, grid, request.user),
+        "households": households,
+        "attention": [h for h in households if h.attention],
+        "done_count": len(done),
+        # The finished households are chips; built in one call, not a template loop.
+        "done_chips": format_html_join(
+            " ",
+            '<a class="badge ok" href="{}{}/">{}{}</a>',
+            ((household_url, h.pk, h.place, h.name) for h in done),
+        ),
+        "household_url": household_url,
         "now": timezone.now(),
     }
     template = (

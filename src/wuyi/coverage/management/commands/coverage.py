@@ -25,17 +25,33 @@ class Command(BaseCommand):
     help = (
         "应检尽检统计。show ROUND [--node CODE|--grid CODE]:覆盖情况及下级;"
         "close ROUND --node CODE:轮次结束报告;refresh ROUND:刷新社区统计(供全市汇总);"
-        "city ROUND:全市按区县、街道汇总(来自社区统计)。均可加 --json。"
+        "city ROUND:全市按区县、街道汇总(来自社区统计);bench:性能基准(同 wuyi bench coverage)。"
+        "均可加 --json。"
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["show", "close", "refresh", "city"])
-        parser.add_argument("round", help="轮次编号")
+        parser.add_argument("action", choices=["show", "close", "refresh", "city", "bench"])
+        parser.add_argument("round", nargs="?", default="", help="轮次编号")
+        parser.add_argument("--residents", type=int, default=5_400_000, help="bench:合成城市人数")
+        parser.add_argument("--repeat", type=int, default=5, help="bench:每项测量次数")
+        parser.add_argument("--build-only", action="store_true", help="bench:只生成数据,不测量")
         parser.add_argument("--node", help="辖区编码路径或行政区划代码")
         parser.add_argument("--grid", help="网格编码")
         parser.add_argument("--json", action="store_true", help="输出一个 JSON 文档")
 
     def handle(self, *args, **options):
+        if options["action"] == "bench":
+            from wuyi.coverage.bench import run
+
+            result = run(
+                residents=options["residents"],
+                repeat=options["repeat"],
+                build_only=options["build_only"],
+            )
+            self.stdout.write(
+                json.dumps(result, ensure_ascii=False, indent=None if options["json"] else 2)
+            )
+            return
         round_ = TestingRound.objects.filter(code=options["round"]).first()
         if round_ is None:
             raise CommandError(f"找不到轮次 {options['round']}")
