@@ -27,18 +27,26 @@ def escalate_after() -> dt.timedelta:
     return dt.timedelta(hours=int(getattr(settings, "CONTROL_ESCALATE_AFTER_HOURS", 2)))
 
 
-def overdue(node: Node | str, now: dt.datetime | None = None) -> QuerySet[Task]:
+def overdue(
+    node: Node | str, now: dt.datetime | None = None, base: QuerySet | None = None
+) -> QuerySet[Task]:
     """Open tasks under ``node`` whose deadline has passed, oldest first."""
     now = now or timezone.now()
-    return under(Task.objects.filter(status=TaskStatus.OPEN, due_at__lt=now), node).order_by(
+    tasks = base if base is not None else Task.objects.all()
+    return under(tasks.filter(status=TaskStatus.OPEN, due_at__lt=now), node).order_by(
         "due_at", "pk"
     )
 
 
-def overdue_summary(node: Node | str, now: dt.datetime | None = None, limit: int = 100) -> dict:
+def overdue_summary(
+    node: Node | str,
+    now: dt.datetime | None = None,
+    limit: int = 100,
+    base: QuerySet | None = None,
+) -> dict:
     """Counts by task kind and the first ``limit`` overdue tasks with person and household."""
     now = now or timezone.now()
-    qs = overdue(node, now)
+    qs = overdue(node, now, base)
     by_kind = dict(qs.order_by().values_list("kind").annotate(n=Count("pk")))
     rows = list(qs.select_related("risk_person__resident", "household", "assignee")[:limit])
     return {"total": sum(by_kind.values()), "by_kind": by_kind, "rows": rows}

@@ -1,0 +1,93 @@
+"""The control pages: scoped to the user's grants, personal data masked, lists correct."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tests.conftest import make_user
+from tests.control.conftest import local
+from wuyi.accounts.models import Role
+from wuyi.control import chain
+from wuyi.control.models import Task, TaskKind
+
+
+@pytest.fixture
+def street_office(city):
+    return make_user("street", Role.STREET_OFFICE, node=city.street)
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_counts_drill_down_from_the_street_to_the_community(client, city, street_office):
+    chain.identify(city.alice, "close_contact", at=local(2022, 12, 10))
+    chain.identify(city.bob, "high_risk_resident", at=local(2022, 12, 10))
+    login(client, street_office)
+    page = client.get("/control/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "坞城街道" in text and 'id="active-count">2<' in text
+    assert f'href="?node={city.community.pk}"' in text
+    drill = client.get(f"/control/?node={city.compound.pk}").content.decode()
+    assert "电子二所家属楼" in drill and "1号楼" in drill and "2号楼" in drill
+    # The households have no five-to-one team yet: both are on the alert list.
+    assert "五包一责任组不完整的户" in drill
+
+
+def test_an_office_cannot_open_a_node_outside_its_grants(client, city, street_office):
+    login(client, street_office)
+    assert client.get(f"/control/?node={city.other_district.pk}").status_code == 404
+
+
+def test_a_person_page_shows_the_timeline_with_masked_id_and_phone(client, city, street_office):
+    person = chain.advance_to_measure(
+        chain.identify(city.alice, "close_contact", at=local(2022, 12, 10)), user=street_office
+    )
+    login(client, street_office)
+    text = client.get(f"/control/people/{person.pk}/").content.decode()
+    assert city.alice.id_number not in text and "13812345678" not in text
+    assert "138****5678" in text
+    assert "新十条" in text and "已判定" in text and "管控中" in text
+    assert text.count("健康监测") >= 5
+
+
+def test_a_grid_worker_sees_only_their_grid_and_cannot_touch_another(client, city, grid_worker):
+    now = timezone.now()
+    chain.identify(city.alice, "high_risk_resident", at=now)
+    bob = chain.identify(city.bob, "high_risk_resident", at=now)
+    login(client, grid_worker)
+    text = client.get("/control/grid/").content.decode()
+    assert "张丽" in text and "李强" not in text
+    other = Task.objects.get(risk_person=bob, kind=TaskKind.HEALTH_CHECK, day=timezone.localdate())
+    answer = client.post(f"/control/tasks/{other.pk}/health-check/", {"temperature": "36.5"})
+    assert answer.status_code == 404
+    assert client.get(f"/control/people/{bob.pk}/").status_code == 404
+
+
+def test_tomorrows_release_list_names_those_due(client, city, street_office):
+    today = timezone.localdate()
+    # A 新十条 close contact identified four days ago is released on day 5: tomorrow.
+    start = today - dt.timedelta(days=3)
+    at = timezone.make_aware(dt.datetime.combine(start, dt.time(10)))
+    chain.identify(city.alice, "close_contact", at=at)
+    login(client, street_office)
+    text = client.get("/control/releases/").content.decode()
+    assert "张丽" in text and city.alice.id_number not in text
+    assert str(today + dt.timedelta(days=1)) in text
+
+
+def test_the_overdue_page_lists_the_missed_tasks_of_the_street(client, city, street_office):
+    chain.identify(city.alice, "close_contact", at=timezone.now() - dt.timedelta(days=2))
+    login(client, street_office)
+    text = client.get("/control/overdue/").content.decode()
+    assert 'id="overdue-total">' in text and "张丽" in text and "健康监测" in text
+
+
+def test_anonymous_users_are_sent_to_login(client, city):
+    for url in ("/control/", "/control/grid/", "/control/releases/", "/control/overdue/"):
+        assert client.get(url).status_code == 302
