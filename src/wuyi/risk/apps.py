@@ -7,8 +7,9 @@ class RiskConfig(AppConfig):
     verbose_name = "风险区"
 
     def ready(self) -> None:
-        from wuyi.accounts.scoping import SCOPE_FIELDS
+        from wuyi.accounts.models import OFFICE_ROLES
+        from wuyi.accounts.scoping import declare
 
-        # Areas and decisions carry their node's path: an office sees those under its grants.
-        SCOPE_FIELDS["risk.riskarea"] = ("path", None)
-        SCOPE_FIELDS["risk.decision"] = ("path", None)
+        # Areas and decisions carry their node's path; the offices decide them, in their scope.
+        declare("risk.riskarea", path="path", grid=None, roles=OFFICE_ROLES)
+        declare("risk.decision", path="path", grid=None, roles=OFFICE_ROLES)
