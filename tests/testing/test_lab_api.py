@@ -35,7 +35,7 @@ def test_a_lab_receives_a_box_and_posts_results(client, rnd, lab, token):
     pack_box("BOX1", ["T1", "T2"], lab=lab)
     answer = post(client, "receipts", token, data={"box": "BOX1"}, content_type="application/json")
     assert answer.status_code == 200
-    assert answer.json()["received"] == 2 and answer.json()["box"] == "BOX1"
+    assert answer.json()["received"] == 2 and answer.json()["boxes"] == ["BOX1"]
     results = {
         "results": [
             {"barcode": "T1", "outcome": "positive", "ct_orf1ab": 29.5, "ct_n": "31.2"},

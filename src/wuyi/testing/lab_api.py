@@ -8,6 +8,7 @@ route acts for that lab only. Results follow exactly the rules of a file upload
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
@@ -47,6 +48,7 @@ router = Router(tags=["lab"], auth=LabToken())
 class ReceiptIn(Schema):
     barcodes: list[str] = []
     box: str | None = None
+    boxes: list[str] = []
     received_by: str = ""
 
 
@@ -67,17 +69,29 @@ class ResultsIn(Schema):
     "/receipts", response={200: dict, 422: dict}, summary="实验室接收试管(逐管扫码或整箱接收)"
 )
 def receive(request, payload: ReceiptIn):
-    """Receive tubes by barcode, or a whole transport box by its code. Idempotent."""
+    """Receive tubes by barcode, or whole transport boxes by their codes. Idempotent.
+
+    Boxes are received all or none: an unknown box, or one sent to another lab, refuses
+    the request.
+    """
     lab = request.auth.lab
+    codes = [*([payload.box] if payload.box else []), *payload.boxes]
     try:
-        if payload.box:
-            box, report = labs.receive_box(lab, payload.box, payload.received_by)
-            data = report.as_dict() | {"box": box.code}
-        else:
-            data = labs.receive_tubes(lab, payload.barcodes).as_dict()
+        with transaction.atomic():
+            total = labs.ReceiptReport()
+            for code in codes:
+                _, report = labs.receive_box(lab, code, payload.received_by)
+                total.received += report.received
+                total.already += report.already
+                total.rejected += report.rejected
+            if payload.barcodes:
+                report = labs.receive_tubes(lab, payload.barcodes)
+                total.received += report.received
+                total.already += report.already
+                total.rejected += report.rejected
     except labs.LabError as exc:
         return Status(422, {"detail": str(exc)})
-    return Status(200, data)
+    return Status(200, total.as_dict() | {"boxes": codes})
 
 
 def _rows(items: list[ResultIn]):

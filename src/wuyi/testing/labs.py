@@ -143,7 +143,8 @@ def receive_tubes(lab: Lab, barcodes: list[str], at: dt.datetime | None = None) 
     wanted = list(dict.fromkeys(b.strip() for b in barcodes if b and b.strip()))
     tubes = {
         t.barcode: t
-        for t in Tube.objects.select_for_update()
+        # of=self: the box is joined nullable (a tube may be unboxed); lock the tubes only.
+        for t in Tube.objects.select_for_update(of=("self",))
         .select_related("box")
         .filter(barcode__in=wanted)
         .only("id", "barcode", "status", "lab_id", "box__lab_id", "received_at")
