@@ -13,6 +13,15 @@ class ResidentAdmin(admin.ModelAdmin):
     readonly_fields = ["path", "district_code", "code_token", "created_at", "updated_at"]
     show_full_result_count = False
 
+    # Full ID numbers and phones are not shown even here: a change form shows them masked
+    # (they are set when a resident is added, and corrected through the app's services).
+    def get_exclude(self, request, obj=None):
+        return ["id_number", "phone"] if obj is not None else []
+
+    def get_readonly_fields(self, request, obj=None):
+        extra = ["masked_id_number", "masked_phone"] if obj is not None else []
+        return [*extra, *super().get_readonly_fields(request, obj)]
+
     @admin.display(description="证件号码")
     def masked_id_number(self, obj: Resident) -> str:
         return mask_id_number(obj.id_number)

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from wuyi.people import id_numbers
+from wuyi.people import bulk, id_numbers
 from wuyi.people.models import FLAGS, Gender, IdType, Residence, Resident, Status
 from wuyi.people.phones import PhoneError, normalise_phone
 from wuyi.people.services import place
@@ -809,12 +809,13 @@ def _write(
         by_depth: dict[int, list[Node]] = defaultdict(list)
         for node in plan.new_nodes:
             by_depth[node.depth].append(node)
-        admin_depths = [d for d in sorted(by_depth) if d <= 2]
-        for depth in admin_depths:
-            Node.objects.bulk_create(by_depth[depth], batch_size=BATCH)
+        # Districts, streets and communities first: new grids belong to a community, and
+        # the nodes below point at their grid.
+        for depth in sorted(d for d in by_depth if d <= 2):
+            bulk.insert_nodes(by_depth[depth])
         Grid.objects.bulk_create(plan.new_grids, batch_size=BATCH)
         for depth in sorted(d for d in by_depth if d > 2):
-            Node.objects.bulk_create(by_depth[depth], batch_size=BATCH)
+            bulk.insert_nodes(by_depth[depth])
 
         residents = []
         for record in new:
@@ -822,19 +823,7 @@ def _write(
             _fill(resident, record)
             place(resident, record.household)
             residents.append(resident)
-        Resident.objects.bulk_create(residents, batch_size=BATCH)
-        Residence.objects.bulk_create(
-            (
-                Residence(
-                    resident=resident,
-                    household=resident.household,
-                    district_code=resident.district_code,
-                    moved_in=today,
-                )
-                for resident in residents
-            ),
-            batch_size=BATCH,
-        )
+        bulk.insert_residents(residents, moved_in=today)
 
         now = timezone.now()
         fields: set[str] = {"updated_at"}
@@ -856,18 +845,7 @@ def _write(
             Residence.objects.filter(resident_id__in=chunk, moved_out__isnull=True).update(
                 moved_out=today
             )
-        Residence.objects.bulk_create(
-            (
-                Residence(
-                    resident=resident,
-                    household=resident.household,
-                    district_code=resident.district_code,
-                    moved_in=today,
-                )
-                for resident in moved
-            ),
-            batch_size=BATCH,
-        )
+        bulk.insert_stays(moved, today)
 
         # Existing buildings (or village households) that had no grid join the row's grid,
         # with everything beneath them, residents included.
