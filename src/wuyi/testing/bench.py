@@ -1,0 +1,519 @@
+"""``wuyi bench ingest``: scan bindings per second through the real HTTP API, against raw inserts.
+
+What it does, in one run, on a fresh temporary database of the configured kind (a new
+SQLite file, or a new PostgreSQL database ``<name>_bench_ingest_<pid>`` dropped after):
+
+1. migrates it and sets up a round, a site with desks, a device token and ``--residents``
+   registered residents (in a child process: settings are read once per process);
+2. **raw**: inserts ``--events`` binding rows into ``testing_scan`` (same columns, same
+   unique constraints and indexes) by plain batched ``INSERT … ON CONFLICT DO NOTHING``
+   of ``--batch`` rows from one process: the ceiling this database gives on this machine;
+3. **batch API**: starts gunicorn (``--workers`` sync workers) on 127.0.0.1 and has
+   ``--clients`` processes post ``--events`` events as batches of ``--batch`` to
+   ``POST /api/v1/scans`` with the device token: bindings/s and p50/p99 per batch;
+4. **single-event API**: ``--single`` events posted one at a time to ``/api/v1/scans/one``
+   by ``--clients`` processes (phones): scans/s and p50/p99;
+5. checks the database afterwards: every accepted answer is exactly one stored binding,
+   no tube over capacity.
+
+Bodies are encoded before the clock starts; clients and server share the machine's cores,
+as they would not in production, so the figures are a floor. Options: ``--events`` (default
+100000), ``--batch`` (500), ``--clients`` (3), ``--workers`` (3), ``--single`` (4000),
+``--residents`` (50000), ``--keep`` (keep the temporary database).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dj_database_url
+
+TUBE_SIZE = 10
+DESKS = 50
+TARGETS = {
+    "bindings_per_s": 20_000,
+    "share_of_raw": 0.5,
+    "batch_p99_ms": 250,
+    "single_per_s": 2_000,
+    "single_p99_ms": 100,
+}
+
+
+# --- The parent: orchestrates, times the HTTP clients -----------------------------------
+
+
+def run_ingest(argv: list[str] | None = None, **options) -> dict:
+    events = int(options.get("events") or 100_000)
+    batch = int(options.get("batch") or 500)
+    clients = int(options.get("clients") or 3)
+    workers = int(options.get("workers") or 3)
+    single = int(options.get("single") or 4_000)
+    residents = int(options.get("residents") or 50_000)
+    events -= events % batch
+    base_url = os.environ.get("DATABASE_URL") or _default_url()
+    with _temporary_database(base_url, keep=bool(options.get("keep"))) as (db_url, vendor):
+        env = {**os.environ, "DATABASE_URL": db_url, "DEBUG": "false", "LOG_LEVEL": "ERROR"}
+        _wuyi(["migrate", "-v0"], env)
+        setup = _child("setup", env, residents=residents)
+        raw = _child("raw", env, events=events, batch=batch)
+        port = _free_port()
+        server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "wuyi.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        try:
+            _wait_for(port)
+            plan = _Plan(setup, seed=1)
+            bodies = plan.batches(events // batch, batch)
+            _post_all(port, "/api/v1/scans", bodies[:2], setup["secret"], 1)  # warm up
+            batch_run = _post_all(port, "/api/v1/scans", bodies[2:], setup["secret"], clients)
+            ones = plan.singles(single)
+            single_run = _post_all(port, "/api/v1/scans/one", ones, setup["secret"], clients)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        check = _child("check", env)
+    bindings_per_s = batch_run["accepted"] / batch_run["elapsed_s"]
+    result = {
+        "database": vendor,
+        "machine": {"cpus": os.cpu_count(), "load_after": _load()},
+        "setup": {
+            "residents": residents,
+            "events": events,
+            "batch": batch,
+            "clients": clients,
+            "server": f"gunicorn, {workers} sync workers",
+        },
+        "raw_insert": raw,
+        "batch_api": {
+            **batch_run,
+            "bindings_per_s": round(bindings_per_s),
+        },
+        "single_api": {
+            **single_run,
+            "scans_per_s": round(single_run["answered"] / single_run["elapsed_s"]),
+        },
+        "ratio_to_raw": round(bindings_per_s / raw["rows_per_s"], 3),
+        "check": check,
+    }
+    result["targets"] = {
+        "bindings_per_s": _target(bindings_per_s, TARGETS["bindings_per_s"], higher=True),
+        "share_of_raw": _target(result["ratio_to_raw"], TARGETS["share_of_raw"], higher=True),
+        "batch_p99_ms": _target(batch_run["p99_ms"], TARGETS["batch_p99_ms"], higher=False),
+        "single_per_s": _target(
+            result["single_api"]["scans_per_s"], TARGETS["single_per_s"], higher=True
+        ),
+        "single_p99_ms": _target(single_run["p99_ms"], TARGETS["single_p99_ms"], higher=False),
+    }
+    return result
+
+
+def _target(value: float, goal: float, higher: bool) -> str:
+    met = value >= goal if higher else value <= goal
+    return f"{'met' if met else 'missed'}: {round(value, 3)} vs {'≥' if higher else '<'} {goal}"
+
+
+def _load() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def _default_url() -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@contextlib.contextmanager
+def _temporary_database(base_url: str, keep: bool) -> Iterator[tuple[str, str]]:
+    """A new empty database of the same kind as ``base_url``; removed afterwards."""
+    parsed = dj_database_url.parse(base_url)
+    if parsed["ENGINE"].endswith("sqlite3"):
+        folder = Path(tempfile.mkdtemp(prefix="wuyi-bench-ingest-"))
+        try:
+            yield f"sqlite:///{folder / 'bench.sqlite3'}", "sqlite"
+        finally:
+            if not keep:
+                for path in folder.iterdir():
+                    path.unlink()
+                folder.rmdir()
+        return
+    import psycopg
+
+    name = f"{parsed['NAME']}_bench_ingest_{os.getpid()}"
+    admin = dict(
+        host=parsed["HOST"] or None,
+        port=parsed["PORT"] or None,
+        user=parsed["USER"] or None,
+        password=parsed["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = base_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url, "postgresql"
+    finally:
+        if not keep:
+            with psycopg.connect(**admin) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wuyi(args: list[str], env: dict) -> None:
+    subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "from wuyi.cli import main; main()", *args], env=env, check=True
+    )
+
+
+def _child(step: str, env: dict, **kwargs) -> dict:
+    """Run one step of this module in a child process on the temporary database."""
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "wuyi.testing.bench", step, json.dumps(kwargs)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench step {step} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+class _Plan:
+    """The events of the run: full 10-in-1 tubes, mostly scanned codes, some typed IDs."""
+
+    def __init__(self, setup: dict, seed: int, prefix: str = "B") -> None:
+        self.setup = setup
+        self.prefix = prefix
+        self.rng = random.Random(seed)
+        self.tube_seq = 0
+
+    def _person(self) -> dict:
+        roll = self.rng.random()
+        if roll < 0.05:  # typed ID number of a registered resident
+            return {"id_number": self.rng.choice(self.setup["id_numbers"])}
+        if roll < 0.06:  # typed ID of someone not in the registry: accepted, followed up
+            return {"id_number": self.rng.choice(self.setup["strangers"]), "phone": "13700000000"}
+        return {"token": self.rng.choice(self.setup["tokens"])}
+
+    def _tube(self, desk: str, size: int, stamp: str) -> list[dict]:
+        self.tube_seq += 1
+        barcode = f"{self.prefix}{self.tube_seq:09d}"
+        events, seen = [], set()
+        while len(events) < size:
+            person = self._person()
+            key = json.dumps(person, sort_keys=True)
+            if key in seen:
+                continue
+            seen.add(key)
+            events.append(
+                {
+                    "event_id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+                    "round": self.setup["round"],
+                    "site": self.setup["site"],
+                    "desk": desk,
+                    "tube": barcode,
+                    "device_time": stamp,
+                    **person,
+                }
+            )
+        return events
+
+    def batches(self, count: int, size: int) -> list[bytes]:
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        bodies = []
+        for n in range(count):
+            desk = f"D{n % DESKS:02d}"
+            events = []
+            while len(events) < size:
+                events += self._tube(desk, min(TUBE_SIZE, size - len(events)), stamp)
+            bodies.append(json.dumps({"events": events}).encode())
+        return bodies
+
+    def singles(self, count: int) -> list[bytes]:
+        stamp = dt.datetime.now(dt.UTC).isoformat()
+        bodies: list[bytes] = []
+        while len(bodies) < count:
+            desk = f"D{len(bodies) % DESKS:02d}"
+            bodies += [json.dumps(e).encode() for e in self._tube(desk, TUBE_SIZE, stamp)]
+        return bodies[:count]
+
+
+def _client(args: tuple) -> dict:
+    """One client process: post its bodies one after another; times and answer counts."""
+    port, path, bodies, secret = args
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
+    latencies, statuses = [], {"accepted": 0, "duplicate": 0, "rejected": 0, "http_errors": 0}
+    start = time.monotonic()
+    for body in bodies:
+        t0 = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+        data = response.read()
+        latencies.append((time.perf_counter() - t0) * 1000)
+        conn.close()
+        if response.status != 200:
+            statuses["http_errors"] += 1
+            continue
+        answer = json.loads(data)
+        if "answers" in answer:
+            for key in ("accepted", "duplicate", "rejected"):
+                statuses[key] += answer[key]
+        else:
+            statuses[answer["status"]] += 1
+    return {"start": start, "end": time.monotonic(), "latencies": latencies, **statuses}
+
+
+def _post_all(port: int, path: str, bodies: list[bytes], secret: str, clients: int) -> dict:
+    shares = [(port, path, bodies[i::clients], secret) for i in range(clients)]
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        parts = pool.map(_client, shares)
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    elapsed = max(p["end"] for p in parts) - min(p["start"] for p in parts)
+    totals = {k: sum(p[k] for p in parts) for k in ("accepted", "duplicate", "rejected")}
+    return {
+        "requests": len(bodies),
+        "answered": sum(totals.values()),
+        **totals,
+        "http_errors": sum(p["http_errors"] for p in parts),
+        "elapsed_s": round(elapsed, 3),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+    }
+
+
+# --- Children: run on the temporary database ---------------------------------------------
+
+
+def _setup(residents: int) -> dict:
+    """A round, a site with desks, a device token, and ``residents`` registered residents."""
+    from wuyi.people import id_numbers
+    from wuyi.people.models import Resident
+    from wuyi.territory.models import Kind
+    from wuyi.territory.tree import add_node
+    from wuyi.testing.models import (
+        Desk,
+        DeviceToken,
+        PoolSize,
+        RoundSite,
+        RoundStatus,
+        SamplingSite,
+        TestingRound,
+    )
+
+    district = add_node(Kind.DISTRICT, "小店区", "140105")
+    street = add_node(Kind.STREET, "坞城街道", "140105001", district)
+    community = add_node(Kind.COMMUNITY, "光华街社区", "140105001001", street)
+    compound = add_node(Kind.COMPOUND, "基准小区", "C01", community)
+    homes = []
+    for b in range(1, 11):
+        building = add_node(Kind.BUILDING, f"{b}号楼", f"B{b:02d}", compound)
+        unit = add_node(Kind.UNIT, "1单元", "U1", building)
+        homes += [add_node(Kind.HOUSEHOLD, f"{h}", f"H{h:04d}", unit) for h in range(1, 51)]
+    today = dt.date.today()
+    rnd = TestingRound.objects.create(
+        code="BENCH",
+        name="基准轮次",
+        status=RoundStatus.ACTIVE,
+        start_date=today,
+        end_date=today,
+        default_pool_size=PoolSize.TEN,
+    )
+    site = SamplingSite.objects.create(
+        code="SB", name="基准采样点", node=compound, path=compound.path, district_code="140105"
+    )
+    Desk.objects.bulk_create([Desk(site=site, code=f"D{n:02d}") for n in range(DESKS)])
+    RoundSite.objects.create(round=rnd, site=site, pool_size=PoolSize.TEN)
+    _, secret = DeviceToken.issue("基准设备", site=site)
+    start = dt.date(1950, 1, 1)
+    rows = []
+    for i in range(residents):
+        home = homes[i % len(homes)]
+        number = id_numbers.make(
+            "140105", start + dt.timedelta(days=i // 500), (i % 500) * 2 + 1, "M"
+        )
+        rows.append(
+            Resident(
+                name=f"居民{i}",
+                id_number=number,
+                household=home,
+                path=home.path,
+                district_code="140105",
+                code_token=f"tk{i:08d}{random.randrange(10**6):06d}",
+            )
+        )
+    Resident.objects.bulk_create(rows, batch_size=2000)
+    strangers = [
+        id_numbers.make("140106", dt.date(1990, 1, 1) + dt.timedelta(days=i), 7, "F")
+        for i in range(2000)
+    ]
+    return {
+        "round": rnd.code,
+        "site": site.code,
+        "secret": secret,
+        "tokens": [r.code_token for r in rows],
+        "id_numbers": [r.id_number for r in rows[:5000]],
+        "strangers": strangers,
+    }
+
+
+def _raw(events: int, batch: int) -> dict:
+    """Plain batched INSERT … ON CONFLICT DO NOTHING of binding rows: the database's ceiling."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from wuyi.people.models import Resident
+    from wuyi.testing.models import Desk, RoundStatus, SamplingSite, TestingRound, Tube
+
+    today = dt.date.today()
+    rnd = TestingRound.objects.create(
+        code="RAW", name="原始插入", status=RoundStatus.ACTIVE, start_date=today, end_date=today
+    )
+    site = SamplingSite.objects.get(code="SB")
+    desk = Desk.objects.filter(site=site).first()
+    residents = list(Resident.objects.values_list("id", "path", "grid_id", "district_code"))
+    now = timezone.now()
+    tubes = Tube.objects.bulk_create(
+        [
+            Tube(
+                barcode=f"RAW{i:09d}",
+                round=rnd,
+                site=site,
+                pool_size=10,
+                capacity=10,
+                member_count=10,
+                status="sealed",
+                opened_at=now,
+                sealed_at=now,
+                path=site.path,
+                district_code="140105",
+            )
+            for i in range(events // TUBE_SIZE)
+        ],
+        batch_size=2000,
+    )
+    if connection.vendor == "sqlite" or any(t.pk is None for t in tubes):
+        tubes = list(Tube.objects.filter(round=rnd).order_by("id"))
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    native = connection.features.has_native_uuid_field
+    rng = random.Random(2)
+    rows = []
+    for i in range(events):
+        tube = tubes[i // TUBE_SIZE]
+        r = residents[(i * 7919) % len(residents)]
+        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        rows.append(
+            (event_id if native else event_id.hex, "bind", "accepted", "", rnd.pk, site.pk,
+             desk.pk, tube.pk, tube.barcode, r[0], "", "", "", "", False, stamp, stamp,
+             r[1], r[2], r[3])
+        )  # fmt: skip
+    one = "(" + ",".join(["%s"] * 20) + ")"
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        for at in range(0, len(rows), batch):
+            chunk = rows[at : at + batch]
+            cursor.execute(
+                "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only)
+                "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
+                "follow_up, device_time, received_at, path, grid_id, district_code) VALUES "
+                + ",".join([one] * len(chunk))
+                + " ON CONFLICT DO NOTHING",
+                [v for row in chunk for v in row],
+            )
+    elapsed = time.perf_counter() - start
+    return {"rows": events, "elapsed_s": round(elapsed, 3), "rows_per_s": round(events / elapsed)}
+
+
+def _check() -> dict:
+    """The database after the run: bindings stored once each, no tube over capacity."""
+    from django.db.models import Count, F
+
+    from wuyi.testing.models import Sampled, Scan, Tube
+
+    bench = Scan.objects.filter(round__code="BENCH")
+    accepted = bench.filter(outcome="accepted", kind="bind")
+    doubled = (
+        accepted.filter(resident__isnull=False)
+        .values("tube", "resident")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "stored_events": bench.count(),
+        "stored_bindings": accepted.count(),
+        "follow_up": accepted.filter(follow_up=True).count(),
+        "sampled_residents": Sampled.objects.filter(round__code="BENCH").count(),
+        "tubes": Tube.objects.filter(round__code="BENCH").count(),
+        "tubes_over_capacity": Tube.objects.filter(member_count__gt=F("capacity")).count(),
+        "person_twice_in_a_tube": doubled,
+    }
+
+
+def _main(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wuyi.settings")
+    import django
+
+    django.setup()
+    step, kwargs = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    result = {"setup": _setup, "raw": _raw, "check": _check}[step](**kwargs)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
