@@ -1406,8 +1406,14 @@ class _indexes_deferred:
             return  # the transaction rolls back and the indexes come back with it
         start = time.perf_counter()
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Check the deferred foreign keys now: PostgreSQL will not build an index on
+                # a table with pending trigger events.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for _name, sql in self.saved:
                 cursor.execute(sql)
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self.seconds = time.perf_counter() - start
 
 
