@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import City
 from wuyi.coverage.door_knocking import grant_exemption
@@ -175,3 +177,22 @@ def test_a_person_given_by_id_number_is_found_across_the_city(city, rnd):
 def test_a_note_on_something_other_than_a_household_is_refused(city, rnd):
     with pytest.raises(NoteError, match="不是户"):
         submit(rnd.round, city.unit1, Note(reported_count=1, all_sampled=True))
+
+
+NAMES = st.text(alphabet="王李张刘陈杨赵黄周吴丽强敏军芳", min_size=1, max_size=4)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            NAMES, st.sampled_from(["", "140105198005010110"]), st.sampled_from([True, False, None])
+        ),
+        max_size=8,
+    )
+)
+def test_parsing_a_listed_note_gives_back_what_was_written(people):
+    words = {True: " 已采", False: " 未采", None: ""}
+    text = "\n".join(
+        f"{name} {number}{words[sampled]}".replace("  ", " ") for name, number, sampled in people
+    )
+    assert parse_listed(text) == [Listed(name, number, sampled) for name, number, sampled in people]

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Max
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -60,7 +59,12 @@ def refresh(round_, community_paths: Iterable[str] | None = None) -> int:
 def refresh_changed(round_) -> int:
     """Recount the communities that changed since the last refresh; returns how many."""
     mark, _ = TallyMark.objects.select_for_update().get_or_create(round=round_)
-    upto = Sampled.objects.filter(round=round_).aggregate(m=Max("id"))["m"] or 0
+    # The newest marker by walking the primary key backwards, not MAX() over the round's
+    # millions of rows through the (round, path) index.
+    upto = (
+        Sampled.objects.filter(round=round_).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )
     changed = set(
         Sampled.objects.filter(round=round_, id__gt=mark.sampled_upto, id__lte=upto)
         .annotate(c=Substr("path", 1, COMMUNITY_LEN))
