@@ -98,3 +98,19 @@ def test_the_sampling_endpoint_says_what_is_wrong_with_a_bad_body(client, rnd, s
     response = client.post("/testing/sampling/scans", "[1,2]", content_type="application/json")
     assert response.status_code == 400
     assert "events" in response.json()["detail"]
+
+
+def test_the_follow_up_list_shows_unregistered_persons_at_the_users_sites_masked(
+    client, rnd, staff
+):
+    from tests.testing.test_ingest import stranger
+    from wuyi.testing.ingest import ingest_one
+
+    number = stranger(7)
+    ingest_one(rnd.event(id_number=number, name="赵六", phone="13700002222"))
+    ingest_one(rnd.event("T9", site="S2", desk="D1", id_number=stranger(8), name="钱七"))
+    client.force_login(staff)
+    page = client.get("/testing/rounds/R1/follow-up").content.decode()
+    assert "赵六" in page and "钱七" not in page  # S2 is not the staff member's site
+    assert number not in page and number[-4:] in page
+    assert "13700002222" not in page and "137****2222" in page

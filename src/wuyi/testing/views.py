@@ -20,8 +20,8 @@ from wuyi.accounts.scoping import scoped, user_grants
 from wuyi.people.models import Resident
 from wuyi.territory.models import Kind, Node
 from wuyi.testing import codes
-from wuyi.testing.ingest import MAX_BATCH, BatchTooLarge, ingest
-from wuyi.testing.models import Desk, RoundSite, RoundStatus, SamplingSite
+from wuyi.testing.ingest import MAX_BATCH, BatchTooLarge, follow_up_scans, ingest
+from wuyi.testing.models import Desk, RoundSite, RoundStatus, SamplingSite, TestingRound
 
 
 @login_required
@@ -119,3 +119,19 @@ def sampling_scans(request: HttpRequest) -> JsonResponse:
     except BatchTooLarge as exc:
         return JsonResponse({"detail": str(exc)}, status=413)
     return JsonResponse({"answers": [a.as_dict() for a in answers]})
+
+
+@login_required
+def follow_up(request: HttpRequest, code: str) -> HttpResponse:
+    """Persons sampled in a round who are not in the registry: to be found and registered.
+
+    Offices see those sampled at sites under their territory, site staff those of their
+    site; ID numbers and phones are masked.
+    """
+    testing_round = get_object_or_404(TestingRound, code=code)
+    scans = scoped(follow_up_scans(testing_round), request.user).select_related("site")
+    return render(
+        request,
+        "testing/follow_up.html",
+        {"round": testing_round, "scans": scans[:1000], "total": scans.count()},
+    )
