@@ -35,6 +35,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -221,19 +222,24 @@ def parse_time(value: object) -> dt.datetime | None:
         moment = dt.datetime.combine(value, dt.time())
     else:
         text = str(value).strip()
-        if not text:
-            return None
-        for fmt in TIME_FORMATS:
-            try:
-                moment = dt.datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"检测时间“{text}”无法识别,应为 2022-04-05 13:20:00 这样的格式")
+        return _parse_time_text(text) if text else None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
     return moment
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_time_text(text: str) -> dt.datetime:
+    # Cached: a run's rows share a handful of times, and strptime is the parser's main cost.
+    for fmt in TIME_FORMATS:
+        try:
+            moment = dt.datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        raise ValueError(f"检测时间“{text}”无法识别,应为 2022-04-05 13:20:00 这样的格式")
+    return timezone.make_aware(moment, timezone.get_default_timezone())
 
 
 def outcome_from_ct(ct1: Decimal | None, ct2: Decimal | None) -> str:
