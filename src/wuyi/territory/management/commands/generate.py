@@ -52,7 +52,7 @@ class Command(BaseCommand):
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             console=console,
-            disable=as_json or options["verbosity"] == 0,
+            disable=options["verbosity"] == 0,  # stderr: stdout keeps the one JSON document
         ) as progress:
             task = progress.add_task("residents", total=residents)
             try:
