@@ -40,7 +40,7 @@ def complete_health_check(
     if task.kind != TaskKind.HEALTH_CHECK:
         raise TaskError("这不是健康监测任务")
     if task.status != TaskStatus.OPEN:
-        raise TaskError(f"该任务已{task.get_status_display()},不能重复登记")
+        raise TaskError(f"该任务状态为“{task.get_status_display()}”,不能重复登记")
     value = parse_temperature(temperature)
     symptoms = symptoms.strip()[:200]
     task.temperature = value

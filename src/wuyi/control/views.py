@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from wuyi.accounts.scoping import scoped, user_grants
+from wuyi.accounts.scoping import is_office, scoped, user_grants
 from wuyi.control import lists, overdue, teams
 from wuyi.control.models import RiskPerson, Task, TaskKind
 from wuyi.control.tasks import TaskError, complete_health_check
@@ -37,6 +37,12 @@ def _node(request: HttpRequest) -> Node:
     return node
 
 
+def _office_only(request: HttpRequest) -> None:
+    # Counts, release lists and overdue lists are the offices' tools; others get a 404.
+    if not is_office(request.user):
+        raise Http404("此页面仅供各级疫情防控办和街道、社区使用")
+
+
 def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
     return list(
         scoped(
@@ -47,6 +53,7 @@ def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
     node = _node(request)
     people = scoped(RiskPerson.objects.all(), request.user)
     data = lists.counts(node, people)
@@ -138,6 +145,7 @@ def health_check(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def releases(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
     node = _node(request)
     day = timezone.localdate() + dt.timedelta(days=1)
     if request.GET.get("date"):
@@ -155,6 +163,7 @@ def releases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def overdue_list(request: HttpRequest) -> HttpResponse:
+    _office_only(request)
     node = _node(request)
     summary = overdue.overdue_summary(node, base=scoped(Task.objects.all(), request.user))
     return render(
