@@ -17,6 +17,8 @@ COMMANDS = [
     ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID [--json]"),
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
+    ("pool", "混采方式建议 (pool plan --prevalence P [--population N] [--days D] [--json])"),
+    ("simulate", "模拟一轮全员核酸,经真实接口 (simulate round [--prevalence P] [--seed S] [--json])"),
     ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
     ("createuser", "创建账号 (--role ROLE --scope CODE)"),
     ("control", "风险人员管控:导入密接名单、逾期任务、明日解除名单、每日任务 [--json]"),
