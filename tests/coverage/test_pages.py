@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from tests.conftest import City, make_user
 from wuyi.accounts.models import Role
-from wuyi.coverage.models import DoorKnock, DoorNote, NoteSource, NoteStatus
+from wuyi.coverage.models import DoorKnock, DoorNote, Exemption, NoteSource, NoteStatus
 from wuyi.coverage.views import DOOR_SALT
 
 
@@ -236,3 +236,39 @@ def test_finished_households_are_chips_linking_to_the_household(client, city, rn
     assert response.context["attention"] == []
     href = reverse("coverage:household", args=[rnd.round.code, city.home1.pk])
     assert f'<a class="badge ok" href="{href}">1号楼1单元101</a>' in response.content.decode()
+
+
+def test_a_grid_worker_grants_an_exemption_and_is_recorded_as_grantor(
+    client, city, rnd, grid_worker
+):
+    client.force_login(grid_worker)
+    url = reverse("coverage:exempt", args=[rnd.round.code, city.home1.pk])
+    response = client.post(
+        url, {"resident": city.alice.pk, "reason": "isolated", "note": "集中隔离"}, follow=True
+    )
+    assert "已登记免检:张丽" in response.content.decode()
+    exemption = Exemption.objects.get()
+    assert (exemption.reason, exemption.granted_by, exemption.note) == (
+        "isolated",
+        grid_worker,
+        "集中隔离",
+    )
+    page = client.get(
+        reverse("coverage:household", args=[rnd.round.code, city.home1.pk])
+    ).content.decode()
+    assert "已隔离或住院(集中隔离)" in page
+
+
+def test_an_exemption_for_someone_of_another_household_is_refused(client, city, rnd, grid_worker):
+    client.force_login(grid_worker)
+    url = reverse("coverage:exempt", args=[rnd.round.code, city.home1.pk])
+    response = client.post(url, {"resident": city.bob.pk, "reason": "away"}, follow=True)
+    assert "请选择这户的一位居民" in response.content.decode() and not Exemption.objects.exists()
+
+
+def test_the_household_page_has_the_door_qr_code(client, city, rnd, grid_worker):
+    client.force_login(grid_worker)
+    page = client.get(
+        reverse("coverage:household", args=[rnd.round.code, city.home1.pk])
+    ).content.decode()
+    assert '<div class="door-qr"><svg' in page

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<str:round_code>/households/<int:pk>/", views.household_view, name="household"),
     path("<str:round_code>/households/<int:pk>/knock/", views.knock, name="knock"),
     path("<str:round_code>/households/<int:pk>/note/", views.note, name="note"),
+    path("<str:round_code>/households/<int:pk>/exempt/", views.exempt, name="exempt"),
     path("<str:round_code>/missed/grids/<str:code>/", views.missed_grid, name="missed_grid"),
     path("<str:round_code>/missed/nodes/<int:pk>/", views.missed_node, name="missed_node"),
     path("<str:round_code>/compounds/<int:pk>/", views.compound_picture, name="compound"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -132,11 +134,17 @@ def _household_context(request: HttpRequest, round_, node: Node) -> dict:
     people = status.person_statuses(round_, Resident.objects.filter(household=node), request.user)
     from wuyi.coverage.models import DoorKnock, DoorNote
 
+    door_link = request.build_absolute_uri(
+        reverse("coverage:door", args=[signing.dumps([round_.pk, node.pk], salt=DOOR_SALT)])
+    )
     return {
         "round": round_,
         "node": node,
         "crumbs": _crumbs(request, node),
         "people": people,
+        "door_link": door_link,
+        # The sticker for the door: a QR code of the link (SVG, printed from the page).
+        "door_qr": mark_safe(segno.make(door_link, error="m").svg_inline(scale=3)),  # noqa: S308 (segno's own SVG)
         "knocks": scoped(DoorKnock.objects.filter(round=round_, household=node), request.user)
         .select_related("resident", "recorded_by")
         .order_by("-recorded_at")[:20],
@@ -146,9 +154,6 @@ def _household_context(request: HttpRequest, round_, node: Node) -> dict:
         "results": KnockResult.choices,
         "reasons": ExemptReason.choices,
         "can_work": has_role(request.user, WORKER_ROLES),
-        "door_link": request.build_absolute_uri(
-            reverse("coverage:door", args=[signing.dumps([round_.pk, node.pk], salt=DOOR_SALT)])
-        ),
     }
 
 
@@ -159,6 +164,37 @@ def household_view(request: HttpRequest, round_code: str, pk: int) -> HttpRespon
     if node.kind != Kind.HOUSEHOLD:
         raise Http404("这不是一户")
     return render(request, "coverage/household.html", _household_context(request, round_, node))
+
+
+@login_required
+@require_POST
+def exempt(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
+    """Grant (or change) a person's exemption from the round, recording who granted it."""
+    round_ = _round(round_code)
+    node = _node(request, pk)
+    if not has_role(request.user, WORKER_ROLES):
+        raise Http404("只有网格员和社区以上工作人员可以登记免检")
+    resident = (
+        scoped(Resident.objects.filter(household=node), request.user)
+        .filter(pk=request.POST.get("resident") or 0)
+        .first()
+    )
+    if resident is None:
+        messages.error(request, "请选择这户的一位居民")
+        return redirect("coverage:household", round_code, pk)
+    try:
+        door_knocking.grant_exemption(
+            round_,
+            resident,
+            request.POST.get("reason", ""),
+            request.user,
+            request.POST.get("note", ""),
+        )
+    except door_knocking.KnockError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"已登记免检:{resident.name}")
+    return redirect("coverage:household", round_code, pk)
 
 
 @login_required
