@@ -8,7 +8,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from wuyi.control import lists, overdue, schedule
+from wuyi.control import intake, lists, overdue, schedule
 from wuyi.control.contact_import import import_contacts
 from wuyi.control.models import Category
 from wuyi.people.spreadsheets import SpreadsheetError
@@ -49,7 +49,9 @@ class Command(BaseCommand):
         rel.add_argument("--node", required=True)
         rel.add_argument("--date", type=dt.date.fromisoformat)
         rel.add_argument("--json", action="store_true")
-        daily = sub.add_parser("daily", help="补充长期管控人员的每日任务,上报超时逾期任务")
+        daily = sub.add_parser(
+            "daily", help="同步混管阳性复核结果,补充长期管控人员的每日任务,上报超时逾期任务"
+        )
         daily.add_argument("--json", action="store_true")
         bench = sub.add_parser("bench", help="管控基准(在当前数据库上,见 wuyi bench control)")
         bench.add_argument("--risk-persons", type=int, default=100_000)
@@ -124,11 +126,15 @@ class Command(BaseCommand):
         return {"node": node.path, "date": day, "count": len(rows), "rows": rows}
 
     def do_daily(self, options) -> dict:
+        retests = intake.sync_retests()
         added = schedule.extend_open_schedules(timezone.localdate())
         escalated = overdue.escalate_overdue()
         if not options["json"]:
-            self.stdout.write(f"补充任务 {added} 项;上报逾期 {escalated} 项")
-        return {"tasks_added": added, "escalated": escalated}
+            self.stdout.write(
+                f"混管阳性复核:新纳入 {retests['entered']} 人,转阳 {retests['cases']} 人,"
+                f"解除 {retests['released']} 人;补充任务 {added} 项;上报逾期 {escalated} 项"
+            )
+        return {"retests": retests, "tasks_added": added, "escalated": escalated}
 
     def do_bench(self, options) -> dict:
         from wuyi.control.bench import run_here
