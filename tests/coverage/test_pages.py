@@ -272,3 +272,24 @@ def test_the_household_page_has_the_door_qr_code(client, city, rnd, grid_worker)
         reverse("coverage:household", args=[rnd.round.code, city.home1.pk])
     ).content.decode()
     assert '<div class="door-qr"><svg' in page
+
+
+def test_a_member_of_a_positive_pool_shows_as_pending_retest(client, city, rnd, grid_worker):
+    from wuyi.testing.models import RetestTask, TaskReason
+
+    marker = rnd.sample(city.alice)
+    RetestTask.objects.create(
+        round=rnd.round,
+        reason=TaskReason.POSITIVE_POOL,
+        source_tube=marker.first_scan.tube,
+        source_scan=marker.first_scan,
+        resident=city.alice,
+        due_at=marker.sampled_at + dt.timedelta(hours=6),
+        path=city.alice.path,
+        grid=city.grid_a,
+        district_code="140105",
+    )
+    client.force_login(grid_worker)
+    response = client.get(reverse("coverage:grid", args=[rnd.round.code, city.grid_a.code]))
+    [home] = response.context["attention"]
+    assert home.people[0].label == "混管阳性待复核" and home.people[0].css == "bad"
