@@ -19,6 +19,7 @@ BENCHES: dict[str, str] = {
     "results": "wuyi.testing.bench_results:run",
     "notices": "wuyi.risk.bench:run",
     "coverage": "wuyi.coverage.bench:run",
+    "import": "wuyi.people.bench:run",
 }
 
 
