@@ -307,11 +307,17 @@ def test_pathological_repetition_finishes():
     for text in [
         "新增高风险区1个:小店区:" + "区" * 400 + "。",
         "新增高风险区1个:小店区:" + "东至" * 200 + "。",
-        "新增高风险区1个:\n" + "小店区:" * 5000,
         "新增高风险区" * 20000,
         "(" * 100 + "新增高风险区1个:A小区",
+        "新增高风险区1个:小店区:甲," + "东至乙," * 50_000,  # once quadratic: now refused at once
+        "新增高风险区1个:小店区:" + "(" * 200_000,
     ]:
         try:
             parse_notice(text)
         except NoticeError as exc:
             assert str(exc)
+
+
+def test_a_flood_of_district_headers_is_refused():
+    with pytest.raises(NoticeError, match="区县标题超过"):
+        parse_notice("新增高风险区1个:\n" + "小店区:" * 5000)

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 
 from wuyi.risk import policy
 from wuyi.territory.addresses import (
     AddressError,
     _split_top,
-    bracket_groups,
     chinese_number,
     clean,
     parse_address,
@@ -62,6 +60,12 @@ MONTH_DAY = re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 BASIS = re.compile(r"根据(?P<basis>[^\n。]{2,300}?)(?:的)?(?:有关|相关)?(?:规定|要求|精神)")
 ITEM_ORDINAL = re.compile(r"^(?:\d{1,3}[.、)]|[(]\d{1,3}[)]|[一二三四五六七八九十]{1,3}、)")
 _TERMINATORS = "。:;!?"
+# Control characters (Unicode category Cc) other than line breaks and tabs.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BOUND_START = re.compile(r"[东西南北](?:侧)?至")
+# Far beyond any real notice (a few sections, a city's 10–30 districts); a guard for time.
+MAX_SECTIONS = 100
+MAX_DISTRICTS = 1000
 
 
 def _count(text: str | None) -> int | None:
@@ -96,7 +100,7 @@ def read_text(data: bytes | str) -> str:
     assert isinstance(data, str)
     if len(data) > MAX_NOTICE_CHARS:
         raise NoticeError(f"文本过长({len(data)}字),通告文本最多{MAX_NOTICE_CHARS}字")
-    controls = sum(1 for ch in data if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t")
+    controls = len(_CONTROLS.findall(data))
     if "\x00" in data or (data and controls > max(8, len(data) // 100)):
         raise NoticeError("这不是文本文件(含有大量控制字符),请提供通告的文字")
     if not data.strip():
@@ -137,16 +141,16 @@ def _split_items(body: str) -> list[str]:
     Bounded areas "东至…,西至…" keep their commas: a piece starting with a direction
     bound joins the item before it.
     """
-    items: list[str] = []
+    groups: list[list[str]] = []  # joined once at the end: no quadratic string growth
     for piece in _split_top(body, ",;\n"):
         piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
         if not piece:
             continue
-        if items and re.match(r"^[东西南北](?:侧)?至", piece) and "至" in items[-1]:
-            items[-1] += "," + piece
+        if groups and _BOUND_START.match(piece) and "至" in groups[-1][0]:
+            groups[-1].append(piece)
         else:
-            items.append(piece)
-    return items
+            groups.append([piece])
+    return [",".join(group) for group in groups]
 
 
 def _district_body(text: str) -> str:
@@ -172,7 +176,11 @@ def parse_notice(data: bytes | str, year: int | None = None, gazetteer=None) -> 
     without one ("清源镇孔村" → 清徐县).
     """
     text = join_lines(read_text(data))
-    sections_found = list(SECTION.finditer(text))
+    sections_found = []
+    for match in SECTION.finditer(text):
+        sections_found.append(match)
+        if len(sections_found) > MAX_SECTIONS:
+            raise NoticeError(f"风险区清单段落超过{MAX_SECTIONS}个,不像一份通告")
     if not sections_found:
         raise NoticeError("没有找到风险区清单:应有“新增高风险区…:”或“调整为低风险区…:”这样的段首")
     first = sections_found[0].start()
@@ -259,7 +267,11 @@ def _set_date(result: dict, y: int, m: int, d: int) -> None:
 
 def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
     body = "\n" + body
-    headers = list(DISTRICT.finditer(body))
+    headers = []
+    for match in DISTRICT.finditer(body):
+        headers.append(match)
+        if len(headers) > MAX_DISTRICTS:
+            raise NoticeError(f"{section['header']}下的区县标题超过{MAX_DISTRICTS}个,不像一份通告")
     blocks: list[tuple[str | None, int | None, str]] = []
     if not headers:
         blocks.append((None, None, body))
@@ -277,7 +289,6 @@ def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
         for text in _split_items(_district_body(raw.lstrip("\n"))):
             item = {"text": text, "parts": {}, "exclusions": [], "node": None}
             try:
-                bracket_groups(text)
                 item["parts"] = parse_address(text)
             except AddressError as exc:
                 raise NoticeError(

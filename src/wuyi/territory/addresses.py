@@ -211,14 +211,17 @@ def _expand(spec: str, suffix: str, normalise) -> list[str]:
 
 
 def _split_top(text: str, seps: str) -> list[str]:
-    """Split on ``seps`` outside brackets."""
+    """Split on ``seps`` outside brackets (visiting only brackets and separators)."""
+    if not any(b in text for b in "()[]"):
+        return [p for p in re.split("[" + re.escape(seps) + "]", text) if p]
     parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
+    for match in re.finditer("[" + re.escape("()[]" + seps) + "]", text):
+        ch, i = match.group(), match.start()
         if ch in "([":
             depth += 1
         elif ch in ")]":
             depth = max(0, depth - 1)
-        elif ch in seps and depth == 0:
+        elif depth == 0:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
