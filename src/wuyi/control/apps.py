@@ -15,3 +15,9 @@ class ControlConfig(AppConfig):
         SCOPE_FIELDS["control.fivetooneteam"] = ("path", "grid")
         SCOPE_FIELDS["control.transition"] = ("risk_person__path", "risk_person__grid")
         SCOPE_FIELDS["control.stage"] = ("risk_person__path", "risk_person__grid")
+
+        from wuyi.control import receivers
+        from wuyi.risk.effects import area_designated, area_lowered
+
+        area_designated.connect(receivers.on_area_designated, dispatch_uid="control_designated")
+        area_lowered.connect(receivers.on_area_lowered, dispatch_uid="control_lowered")

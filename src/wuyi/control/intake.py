@@ -25,7 +25,7 @@ from wuyi.control.chain import ChainError, advance_to_measure, escalate, identif
 from wuyi.control.models import ACTIVE_STATES, Category, RiskPerson, Source, State
 from wuyi.people.models import Resident, Status
 from wuyi.territory.models import Node
-from wuyi.territory.tree import under
+from wuyi.territory.tree import subtree_q, under
 
 
 @dataclass
@@ -124,11 +124,22 @@ def retest_result(
 
 @transaction.atomic
 def from_risk_area(
-    node: Node, *, user=None, at: dt.datetime | None = None, source_ref: str = ""
+    node: Node,
+    *,
+    user=None,
+    at: dt.datetime | None = None,
+    source_ref: str = "",
+    exclude: list[Node] | tuple[Node, ...] = (),
 ) -> Intake:
-    """Residents present under a designated high-risk ``node`` come under its measure."""
+    """Residents present under a designated high-risk ``node`` come under its measure.
+
+    ``exclude`` are the parts the notice names as excepted ("1号楼2单元除外").
+    """
     at = at or timezone.now()
-    residents = under(Resident.objects.filter(status=Status.PRESENT), node).order_by("path", "pk")
+    residents = under(Resident.objects.filter(status=Status.PRESENT), node)
+    for part in exclude:
+        residents = residents.exclude(subtree_q(part.path))
+    residents = residents.order_by("path", "pk")
     return _take(
         Intake(),
         residents.iterator(chunk_size=2000),
