@@ -130,3 +130,30 @@ def test_purge_refuses_a_bad_or_future_date(db):
         run("purge", "--before", "05/01/2022")
     with pytest.raises(CommandError, match="之后"):
         run("purge", "--before", "2999-01-01")
+
+
+def test_purge_removes_the_scans_of_an_ended_round_and_keeps_counts(city):
+    from tests.testing.conftest import Round
+    from wuyi.testing.ingest import ingest_one
+    from wuyi.testing.models import Sampled, Scan, TestingRound
+
+    rnd = Round(city)
+    ingest_one(rnd.event(token=city.alice.code_token))
+    ingest_one(rnd.event(token=city.bob.code_token))
+    assert Scan.objects.filter(resident=city.alice).exists()
+    ended = rnd.round.end_date
+
+    # The round is still on the day itself: nothing of it goes.
+    assert run("purge", "--before", ended.isoformat())["total"] == 0
+
+    TestingRound.objects.filter(pk=rnd.round.pk).update(
+        start_date=dt.date(2022, 4, 29), end_date=dt.date(2022, 4, 30)
+    )
+    report = run("purge", "--before", "2022-05-01")
+    counts = {c["category"]: c["count"] for c in report["categories"]}
+    assert counts["testing.scan"] == 2 and counts["testing.sampled"] == 2
+    assert not Scan.objects.exists() and not Sampled.objects.exists()
+    assert Resident.objects.count() == 2  # the registry itself stays
+    kept = PurgedCount.objects.filter(category="testing.scan")
+    assert sum(k.count for k in kept) == 2
+    assert {k.district_code for k in kept} == {"140105"}

@@ -62,8 +62,66 @@ def register(
     )
 
 
+def _before_midnight(before: dt.date) -> dt.datetime:
+    from django.utils import timezone
+
+    return dt.datetime.combine(before, dt.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def register_builtin() -> None:
-    """Hook for records whose app registers nothing itself (none at present)."""
+    """The personal records of the apps that exist today, in a safe deletion order.
+
+    Testing records go with their round: a round that ended before the date is closed.
+    Retest tasks first (they protect the scans they came from), then the sampled markers,
+    then the scans, which carry the scanned person's name, ID number and phone. Risk
+    persons go once their control ended before the date (their transitions, stages and
+    tasks cascade with them).
+    """
+    from django.apps import apps
+
+    def model(label: str):
+        try:
+            return apps.get_model(label)
+        except LookupError:
+            return None
+
+    retest, sampled, scan = (
+        model("testing.RetestTask"),
+        model("testing.Sampled"),
+        model("testing.Scan"),
+    )
+    if retest is not None:
+        register(
+            "testing.retesttask",
+            "单管复核任务",
+            lambda before: retest.objects.filter(round__end_date__lt=before),
+            day_field="created_at",
+            group_field="status",
+        )
+    if sampled is not None:
+        register(
+            "testing.sampled",
+            "居民已采样记录",
+            lambda before: sampled.objects.filter(round__end_date__lt=before),
+            day_field="sampled_at",
+        )
+    if scan is not None:
+        register(
+            "testing.scan",
+            "居民采样扫码记录",
+            lambda before: scan.objects.filter(round__end_date__lt=before),
+            day_field="received_at",
+            group_field="outcome",
+        )
+    risk_person = model("control.RiskPerson")
+    if risk_person is not None:
+        register(
+            "control.riskperson",
+            "风险人员管控记录",
+            lambda before: risk_person.objects.filter(ended_at__lt=_before_midnight(before)),
+            day_field="identified_on",
+            group_field="category",
+        )
 
 
 def _counts(item: Purgeable, before: dt.date) -> list[dict]:
