@@ -14,13 +14,14 @@ COMMANDS = [
     ("import", "从 Excel/CSV 导入居民 (import residents FILE [--commit])"),
     ("export", "导出居民名册,格式与导入相同 (export residents FILE [--node CODE])"),
     ("stats", "统计各级辖区与居民数量 [--json]"),
-    ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID [--json]"),
+    ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID、每日降级 propose [--json]"),
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
     ("pool", "混采方式建议 (pool plan --prevalence P [--population N] [--days D] [--json])"),
     ("simulate", "模拟一轮全员核酸,经真实接口 (simulate round [--prevalence P] [--seed S] [--json])"),
     ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
-    ("createuser", "创建账号 (--role ROLE --scope CODE)"),
+    ("createuser", "创建账号并授权 (createuser USERNAME --role ROLE --scope CODE [--password-stdin])"),
+    ("purge", "清除已结束时期的个人数据,保留匿名统计 (purge --before DATE [--dry-run] [--json])"),
     ("control", "风险人员管控:导入密接名单、逾期任务、明日解除名单、每日任务 [--json]"),
 ]
 

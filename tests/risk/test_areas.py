@@ -137,3 +137,30 @@ def test_approval_sends_the_effects_other_apps_listen_to(rcity, office):
         area_lowered.disconnect(on_lowered)
     assert seen == [("designated", "7号楼", "high"), ("lowered", "7号楼", "low")]
     assert area.pk
+
+
+def test_the_households_of_an_area_leave_out_its_exclusions(rcity, office):
+    from wuyi.risk.effects import households_in
+
+    decision = areas.designate(rcity.baoli, Level.HIGH, D(2022, 8, 1), exclusions="11号楼2单元5层")
+    area = decision.area
+    assert households_in(area).count() == 4
+    fifth = list(rcity.baoli11u2.children.filter(floor=5))
+    area.excluded_nodes.set(fifth)
+    assert sorted(households_in(area).values_list("name", flat=True)) == ["601", "602"]
+
+
+def test_the_daily_command_proposes_lowerings_as_json(rcity, office):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    designate_and_approve(rcity.luze7, Level.HIGH, D(2022, 11, 20), office)
+    out = StringIO()
+    call_command("notice", "propose", "--date", "2022-11-26", "--json", stdout=out)
+    document = json.loads(out.getvalue())
+    assert document["date"] == "2022-11-26"
+    assert [(p["place"], p["to"], p["policy"]) for p in document["proposed"]] == [
+        ("7号楼", "low", "ershitiao")
+    ]

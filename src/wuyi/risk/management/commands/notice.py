@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from wuyi.risk.areas import propose_lowerings
 from wuyi.risk.drafting import DraftError, draft_notice, publish
 from wuyi.risk.models import Notice
 from wuyi.risk.notice_parser import NoticeError, parse_notice
@@ -50,6 +51,11 @@ class Command(BaseCommand):
             "--city", default="我市", help="how the text names the city (default 我市)"
         )
         draft.add_argument("--json", action="store_true", help="print one JSON document")
+        propose = sub.add_parser(
+            "propose", help="propose lowering every area that qualifies on a day (the daily job)"
+        )
+        propose.add_argument("--date", help="the day, YYYY-MM-DD (default today)")
+        propose.add_argument("--json", action="store_true", help="print one JSON document")
         pub = sub.add_parser("publish", help="publish (freeze) a drafted notice")
         pub.add_argument("id", type=int, help="the notice's id (from draft)")
         pub.add_argument("--json", action="store_true", help="print one JSON document")
@@ -60,6 +66,8 @@ class Command(BaseCommand):
             return self._parse(options)
         if action == "draft":
             return self._draft(options)
+        if action == "propose":
+            return self._propose(options)
         return self._publish(options)
 
     def _parse(self, options) -> None:
@@ -110,10 +118,7 @@ class Command(BaseCommand):
             out.write(f"未能对照到登记库的条目:{len(result['unresolved'])}")
 
     def _draft(self, options) -> None:
-        try:
-            dated = dt.date.fromisoformat(options["date"]) if options["date"] else dt.date.today()
-        except ValueError as exc:
-            raise CommandError(f"--date 应为 YYYY-MM-DD,收到 {options['date']!r}") from exc
+        dated = _day(options["date"])
         try:
             notice = draft_notice(options["issuer"], dated, city=options["city"])
         except DraftError as exc:
@@ -123,6 +128,29 @@ class Command(BaseCommand):
         else:
             self.stdout.write(notice.text)
             self.stdout.write(f"(草稿 id={notice.pk};wuyi notice publish {notice.pk} 发布)")
+
+    def _propose(self, options) -> None:
+        day = _day(options["date"])
+        proposals = propose_lowerings(day)
+        rows = [
+            {
+                "decision": d.pk,
+                "area": d.area_id,
+                "place": d.area.node.name,
+                "path": d.path,
+                "to": d.level,
+                "policy": d.policy,
+                "reason": d.reason,
+            }
+            for d in proposals
+        ]
+        if options["json"]:
+            document = {"date": day.isoformat(), "proposed": rows}
+            self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{day.isoformat()}:提出降级{len(rows)}处,待批准")
+        for row in rows:
+            self.stdout.write(f"  {row['place']} → {row['to']}({row['reason']})")
 
     def _publish(self, options) -> None:
         notice = Notice.objects.filter(pk=options["id"]).first()
@@ -136,6 +164,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(_notice_json(notice), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(f"已发布:{notice}")
+
+
+def _day(text: str | None) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError as exc:
+        raise CommandError(f"--date 应为 YYYY-MM-DD,收到 {text!r}") from exc
 
 
 def _notice_json(notice: Notice) -> dict:
