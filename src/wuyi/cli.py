@@ -20,8 +20,8 @@ COMMANDS = [
     ("pool", "混采方式建议 (pool plan --prevalence P [--population N] [--days D] [--json])"),
     ("simulate", "模拟一轮全员核酸,经真实接口 (simulate round [--prevalence P] [--seed S] [--json])"),
     ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
-    ("createuser", "创建账号并授权 (createuser USERNAME --role ROLE --scope CODE [--password-stdin])"),
-    ("purge", "清除已结束时期的个人数据,保留匿名统计 (purge --before DATE [--dry-run] [--json])"),
+    ("createuser", "创建账号并授权 (createuser USERNAME --role ROLE --scope CODE)"),
+    ("purge", "清除已结束时期的个人数据,保留匿名统计 (--before DATE [--dry-run])"),
     ("control", "风险人员管控:导入密接名单、逾期任务、明日解除名单、每日任务 [--json]"),
 ]
 
