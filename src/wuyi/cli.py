@@ -14,7 +14,7 @@ COMMANDS = [
     ("import", "从 Excel/CSV 导入居民 (import residents FILE [--commit])"),
     ("export", "导出居民名册,格式与导入相同 (export residents FILE [--node CODE])"),
     ("stats", "统计各级辖区与居民数量 [--json]"),
-    ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish ID、每日降级 propose [--json]"),
+    ("notice", "风险区通告:解析 parse FILE、起草 draft、发布 publish、降级 propose"),
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
     ("pool", "混采方式建议 (pool plan --prevalence P [--population N] [--days D] [--json])"),
