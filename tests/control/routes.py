@@ -53,4 +53,8 @@ ROUTES = {
     ),
     "control:releases": Route(OFFICE, shows=("rp_alice",), setup=_people),
     "control:overdue": Route(OFFICE, shows=("rp_alice",), setup=_people),
+    "control:team": Route(
+        OFFICE, objects=("home1", "home2", "home3"), kwargs=lambda h: {"pk": h.pk}, setup=_people
+    ),
+    "control:my_tasks": Route(LOGIN, setup=_people, note="tasks assigned to the user's staff"),
 }

@@ -91,3 +91,42 @@ def test_the_overdue_page_lists_the_missed_tasks_of_the_street(client, city, str
 def test_anonymous_users_are_sent_to_login(client, city):
     for url in ("/control/", "/control/grid/", "/control/releases/", "/control/overdue/"):
         assert client.get(url).status_code == 302
+
+
+def test_an_office_forms_a_team_from_the_least_loaded_suggestions(client, city, workforce):
+    from wuyi.control.models import FiveToOneTeam
+
+    chain.identify(city.alice, "close_contact", at=local(2022, 12, 10))
+    office = make_user("community", Role.COMMUNITY_OFFICE, node=city.community)
+    login(client, office)
+    page = client.get(f"/control/households/{city.home1.pk}/team/").content.decode()
+    assert "网格员1(在管 0 户)" in page and "张丽" in page
+    doctor = workforce["community_doctor"][1]
+    grid_worker = workforce["grid_worker"][0]
+    answer = client.post(
+        f"/control/households/{city.home1.pk}/team/",
+        {"community_doctor": doctor.pk, "grid_worker": grid_worker.pk},
+    )
+    assert answer.status_code == 302
+    team = FiveToOneTeam.objects.get(household=city.home1)
+    assert dict(team.members.values_list("role", "staff")) == {
+        "community_doctor": doctor.pk,
+        "grid_worker": grid_worker.pk,
+    }
+    # A staff member who is not a candidate for the role is refused, and nothing changes.
+    refused = client.post(f"/control/households/{city.home1.pk}/team/", {"grid_worker": doctor.pk})
+    assert refused.status_code == 422 and "网格员的人选不在候选名单中" in refused.content.decode()
+    assert team.members.get(role="grid_worker").staff == grid_worker
+
+
+def test_a_team_member_sees_the_tasks_assigned_to_them(client, city, workforce, grid_worker):
+    from wuyi.control import teams
+
+    member = workforce["grid_worker"][0]
+    member.user = grid_worker
+    member.save()
+    chain.identify(city.alice, "close_contact", at=timezone.now())
+    teams.form_team(city.home1, {"grid_worker": member})
+    login(client, grid_worker)
+    text = client.get("/control/my-tasks/").content.decode()
+    assert "张丽 · 健康监测" in text

@@ -11,4 +11,6 @@ urlpatterns = [
     path("tasks/<int:pk>/health-check/", views.health_check, name="health_check"),
     path("releases/", views.releases, name="releases"),
     path("overdue/", views.overdue_list, name="overdue"),
+    path("households/<int:pk>/team/", views.team, name="team"),
+    path("my-tasks/", views.my_tasks, name="my_tasks"),
 ]

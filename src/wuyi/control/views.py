@@ -171,3 +171,65 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
         "control/overdue.html",
         {"node": node, "crumbs": _crumbs(request, node), "summary": summary},
     )
+
+
+@login_required
+def team(request: HttpRequest, pk: int) -> HttpResponse:
+    """A controlled household's five-to-one team: suggestions least loaded first, then save."""
+    _office_only(request)
+    household = scoped(Node.objects.filter(kind="household"), request.user).filter(pk=pk).first()
+    if household is None:
+        raise Http404("没有这个户,或不在您的辖区内")
+    suggestions = teams.suggest(household)
+    error = ""
+    if request.method == "POST":
+        # Each role's select names a staff id among that role's candidates.
+        chosen = {}
+        for role in teams.roles():
+            value = request.POST.get(role, "")
+            if value:
+                staff = (
+                    teams.candidates(household, role).filter(pk=value).first()
+                    if value.isdigit()
+                    else None
+                )
+                if staff is None:
+                    error = f"{teams.role_label(role)}的人选不在候选名单中"
+                    break
+                chosen[role] = staff
+        if not error:
+            try:
+                teams.form_team(household, chosen, user=request.user)
+            except teams.TeamError as exc:
+                error = str(exc)
+        if not error:
+            messages.success(request, "已保存五包一责任组")
+            return redirect("control:team", pk=household.pk)
+    current = getattr(household, "control_team", None)
+    members = dict(current.members.values_list("role", "staff_id")) if current else {}
+    rows = [
+        (role, teams.role_label(role), suggestions[role], members.get(role))
+        for role in teams.roles()
+    ]
+    people = scoped(RiskPerson.objects.filter(household=household), request.user).select_related(
+        "resident"
+    )
+    return render(
+        request,
+        "control/team.html",
+        {"household": household, "rows": rows, "error": error, "people": people},
+        status=422 if error else 200,
+    )
+
+
+@login_required
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    """The open tasks the user owes as a member of five-to-one teams, due today or earlier."""
+    today = timezone.localdate()
+    tasks = (
+        scoped(Task.objects.all(), request.user)
+        .filter(assignee__user=request.user, status="open", day__lte=today)
+        .select_related("risk_person__resident", "household")
+        .order_by("due_at", "pk")[:200]
+    )
+    return render(request, "control/my_tasks.html", {"tasks": tasks, "today": today})
