@@ -96,8 +96,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
             return
         out = self.stdout
+        number = f"第{result['number']}号" if result["number"] else "(编号不详)"
         out.write(
-            f"{result['issuer'] or '(发布机关不详)'} 第{result['number']}号通告 {result['date'] or result['date_text'] or ''}"
+            f"{result['issuer'] or '(发布机关不详)'} {number}通告 "
+            f"{result['date'] or result['date_text'] or ''}"
         )
         for basis in result["basis"]:
             out.write(f"  依据:{basis['text']} → {basis['policy'] or '(未知版本)'}")
