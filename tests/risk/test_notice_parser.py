@@ -321,3 +321,30 @@ def test_pathological_repetition_finishes():
 def test_a_flood_of_district_headers_is_refused():
     with pytest.raises(NoticeError, match="区县标题超过"):
         parse_notice("新增高风险区1个:\n" + "小店区:" * 5000)
+
+
+GUANGZHOU_STYLE = """广州市海珠区新冠肺炎疫情防控指挥部
+关于调整海珠区风险区的通告
+(第十号)
+一、高风险区调整为中风险区(2个)
+(一)海珠区:华洲街道土华村,凤阳街道康乐村(含康乐中约;不含康乐南约)。
+二、解除高风险区1个:
+(二)番禺区:东环街道蔡二村,东至丽江路,西至蔡二新街,南至市新路,北至沙溪大道围合区域。
+海珠区新冠肺炎疫情防控指挥部
+2022年11月30日
+"""
+
+
+def test_it_reads_lowering_to_medium_lifting_and_chinese_ordinals():
+    result = parse_notice(GUANGZHOU_STYLE)
+    assert result["number"] == 10
+    assert result["issuer"] == "海珠区新冠肺炎疫情防控指挥部"
+    medium, lifted = result["sections"]
+    assert (medium["change"], medium["level"], medium["declared_total"]) == ("lowered", "medium", 2)
+    assert (lifted["change"], lifted["level"]) == ("lowered", "low")
+    kangle = medium["districts"][0]["items"][1]
+    assert kangle["parts"]["includes"] == ["康乐中约"] and kangle["exclusions"] == ["康乐南约"]
+    [caier] = lifted["districts"][0]["items"]
+    assert caier["parts"]["name"] == "东环街道蔡二村"
+    assert caier["parts"]["bounds"]["north"] == "沙溪大道"
+    assert result["mismatches"] == []

@@ -41,19 +41,19 @@ SECTION = re.compile(
     r"(?:^|(?<=[\n。;:]))(?:[一二三四五六七八九十]{1,3}[、.]|\d{1,2}[、.])?"
     r"(?:(?P<new>新增|新划定|划定|增加|新设)"
     rf"|(?P<lowered>(?:(?:高|中)风险(?:区|区域)?)?(?:调整为|降为|降级为|调整至|调整降为))"
-    rf"|(?P<lifted>解除|撤销|解封)(?P<from_level>高|中))?"
+    r"|(?P<lifted>解除|撤销|解封))?"
     rf"{_LEVEL}{_AREA}{_COUNT}?"
     r"(?:[,]?(?:分别是|分别为|具体如下|如下|为|包括|名单如下))?(?P<end>:|(?=\n))"
 )
 DISTRICT = re.compile(
-    r"(?:^|(?<=[\n。;:]))(?:[一二三四五六七八九十]{1,3}[、.]|\d{1,2}[、.]|[(]\d{1,2}[)])?"
+    r"(?:^|(?<=[\n。;:]))(?:[一二三四五六七八九十]{1,3}[、.]|\d{1,2}[、.]|[(][一二三四五六七八九十\d]{1,3}[)])?"
     r"(?P<name>[^\n。;:,、()]{1,10}?(?:区|县|市|旗))"
     rf"{_COUNT}?:"
 )
-NUMBER = re.compile(r"第(?P<number>\d{1,5})号")
+NUMBER = re.compile(rf"第(?P<number>{_CN_NUM})号")
 ISSUER_BEFORE_NUMBER = re.compile(
     r"(?P<issuer>[^\n,。、:()]{2,40}?(?:防控办|防控办公室|指挥部|领导小组|办公室|委员会))"
-    r"(?:发布|印发)?(?:的)?(?:第(?P<number>\d{1,5})号)"
+    rf"(?:发布|印发)?(?:的)?(?:第(?P<number>{_CN_NUM})号)"
 )
 FULL_DATE = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 MONTH_DAY = re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
@@ -112,6 +112,12 @@ def _starts_header(line: str) -> bool:
     return bool(SECTION.match(line) or DISTRICT.match(line) or ITEM_ORDINAL.match(line))
 
 
+def _is_section_line(line: str) -> bool:
+    """A whole line that is a section header without a colon ("一、新增高风险区(3个)")."""
+    match = SECTION.match(line + "\n")
+    return bool(match and match.end() == len(line))
+
+
 def join_lines(text: str) -> str:
     """Paragraphs, one per line: soft line breaks (mid-sentence) are removed."""
     lines = [clean(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
@@ -119,7 +125,12 @@ def join_lines(text: str) -> str:
     for line in lines:
         if not line:
             continue
-        if out and out[-1][-1] not in _TERMINATORS and not _starts_header(line):
+        if (
+            out
+            and out[-1][-1] not in _TERMINATORS
+            and not _starts_header(line)
+            and not _is_section_line(out[-1])
+        ):
             out[-1] += line
         else:
             out.append(line)
@@ -139,14 +150,14 @@ def _split_items(body: str) -> list[str]:
     """Items of one district: commas/semicolons/line breaks outside brackets.
 
     Bounded areas "东至…,西至…" keep their commas: a piece starting with a direction
-    bound joins the item before it.
+    bound joins the item before it ("蔡二村,东至…,西至…" is one area named 蔡二村).
     """
     groups: list[list[str]] = []  # joined once at the end: no quadratic string growth
     for piece in _split_top(body, ",;\n"):
         piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
         if not piece:
             continue
-        if groups and _BOUND_START.match(piece) and "至" in groups[-1][0]:
+        if groups and _BOUND_START.match(piece):  # the bounds of the name (or area) before it
             groups[-1].append(piece)
         else:
             groups.append([piece])
@@ -221,7 +232,7 @@ def _parse_heading(head: str, text: str, last_section_end: int, result: dict, ye
     if number is None:
         numbers = list(NUMBER.finditer(head))
         number = numbers[-1].group("number") if numbers else None
-    result["number"] = int(number) if number else None
+    result["number"] = _count(number)
     if issuer_match:
         result["issuer"] = re.sub(r"^.*?(?:[)]|消息|讯|日)", "", issuer_match.group("issuer"))
         result["issuer"] = result["issuer"] or issuer_match.group("issuer")
