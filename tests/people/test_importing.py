@@ -342,8 +342,10 @@ def test_the_command_reports_json_and_commits_with_a_rejects_file(city, sheet, t
     )
     assert "新增1" in out.getvalue() and "第3行 身份证号“bad”" in out.getvalue()
     assert rejects.exists() and Resident.objects.filter(id_number=ident(33)).exists()
+    out = StringIO()
     with pytest.raises(CommandError, match="文件不存在"):
-        call_command("import", "residents", str(tmp_path / "missing.xlsx"))
+        call_command("import", "residents", str(tmp_path / "missing.xlsx"), "--json", stdout=out)
+    assert json.loads(out.getvalue())["error"].startswith("文件不存在")
 
 
 def test_id_numbers_are_checked_against_the_gb_checksum(city, sheet):

@@ -31,6 +31,8 @@ class Command(BaseCommand):
         try:
             result = export_residents(options["file"], node=options["node"])
         except ExportError as exc:
+            if options["json"]:  # scripts still get their one JSON document
+                self.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             raise CommandError(str(exc)) from exc
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))

@@ -39,6 +39,8 @@ class Command(BaseCommand):
                 options["file"], commit=options["commit"], rejects_path=options["rejects"]
             )
         except SpreadsheetError as exc:
+            if options["json"]:  # scripts still get their one JSON document
+                self.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             raise CommandError(str(exc)) from exc
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
