@@ -164,3 +164,20 @@ def test_the_daily_command_proposes_lowerings_as_json(rcity, office):
     assert [(p["place"], p["to"], p["policy"]) for p in document["proposed"]] == [
         ("7号楼", "low", "ershitiao")
     ]
+
+
+def test_the_new_ten_measures_draw_an_area_by_floor(rcity, office):
+    from wuyi.risk.effects import households_in
+
+    with pytest.raises(areas.RiskError, match="不按楼层"):
+        areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 6), floor=5)
+    with pytest.raises(areas.RiskError, match="没有9层"):
+        areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 8), floor=9)
+    area = designate_and_approve(rcity.baoli11u2, Level.HIGH, D(2022, 12, 8), office, floor=5)
+    assert sorted(households_in(area).values_list("name", flat=True)) == ["501", "502"]
+    sixth = rcity.baoli11u2.children.get(name="601")
+    fifth = rcity.baoli11u2.children.get(name="501")
+    assert areas.record_infection(sixth, D(2022, 12, 9)) == 0  # another floor: not this area
+    assert areas.record_infection(fifth, D(2022, 12, 9)) == 1
+    # The floor next to it can be its own area.
+    assert areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 9), floor=6)

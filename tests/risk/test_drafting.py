@@ -165,3 +165,14 @@ def test_the_draft_command_prints_one_json_document(rcity, office):
     out = StringIO()
     call_command("notice", "publish", str(document["id"]), "--json", stdout=out)
     assert json.loads(out.getvalue())["status"] == "published"
+
+
+def test_a_floor_area_is_drafted_as_its_floor_and_read_back_as_its_households(rcity, office):
+    approve(areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 8), floor=5), office)
+    notice = draft_notice("太原市疫情防控办公室", D(2022, 12, 8))
+    assert "小店区(1个):保利东郡2期11号楼2单元5层。" in notice.text
+    assert "《关于进一步优化落实新冠肺炎疫情防控措施的通知》(新十条)" in notice.text
+    result = resolve_notice(parse_notice(notice.text))
+    [item] = result["sections"][0]["districts"][0]["items"]
+    assert item["parts"]["floor"] == "5层"
+    assert sorted(n["name"] for n in item["nodes"]) == ["501", "502"]

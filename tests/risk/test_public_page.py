@@ -84,3 +84,11 @@ def test_a_draft_notice_is_not_public(client, current, office):
         issuer="太原市疫情防控办公室", year=2022, number=9, dated=D(2022, 12, 9), text="草稿"
     )
     assert client.get(reverse("risk:notice", args=[draft.pk])).status_code == 404
+
+
+def test_a_floor_area_covers_the_rooms_on_that_floor_only(rcity, office):
+    areas.approve(areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 8), floor=5), office)
+    assert [h.verdict for h in search("保利东郡2期11号楼2单元502")[0]] == ["in"]
+    assert [h.verdict for h in search("保利东郡2期11号楼2单元5层")[0]] == ["in"]
+    assert search("保利东郡2期11号楼2单元601")[0] == []
+    assert [h.verdict for h in search("保利东郡2期11号楼2单元")[0]] == ["part"]

@@ -13,13 +13,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from wuyi.risk import policy as policies
 from wuyi.risk.effects import area_designated, area_lowered
 from wuyi.risk.models import AreaStatus, Decision, Level, RiskArea
-from wuyi.territory.models import Node
-from wuyi.territory.tree import ancestors_paths
+from wuyi.territory.models import Kind, Node
+from wuyi.territory.tree import ancestors_paths, under
 
 
 class RiskError(ValueError):
@@ -85,11 +86,20 @@ def designate(
     by=None,
     exclusions: str = "",
     excluded_nodes: list[Node] | None = None,
+    floor: int | None = None,
 ) -> Decision:
-    """Propose ``node`` as a risk area at ``level`` under the version in force on ``day``."""
+    """Propose ``node`` (or one ``floor`` of a unit or building) as a risk area at ``level``
+    under the version in force on ``day``."""
     version = policies.version_in_force(day)
     if level not in version.levels or level == Level.LOW:
         raise RiskError(f"{version.name}不能划定{LEVEL_NAMES.get(level, level)}")
+    if floor is not None:
+        if not version.designation_by_floor:
+            raise RiskError(f"{version.name}不按楼层划定风险区")
+        if node.kind not in (Kind.UNIT, Kind.BUILDING):
+            raise RiskError(f"按楼层划定须选单元或楼栋,“{node.name}”是{node.get_kind_display()}")
+        if not under(Node.objects.filter(kind=Kind.HOUSEHOLD, floor=floor), node).exists():
+            raise RiskError(f"“{node.name}”没有{floor}层的住户")
     wider_allowed = node.kind in version.designation_kinds_with_reason and reason.strip()
     if (
         version.designation_kinds
@@ -104,14 +114,15 @@ def designate(
         if not other.path.startswith(node.path + "."):
             raise RiskError(f"除外的“{other.name}”不在“{node.name}”内")
     if RiskArea.objects.filter(
-        node=node, status__in=[AreaStatus.PROPOSED, AreaStatus.ACTIVE]
+        node=node, floor=floor, status__in=[AreaStatus.PROPOSED, AreaStatus.ACTIVE]
     ).exists():
-        raise RiskError(f"“{node.name}”已是风险区或已在待批准中")
+        raise RiskError(f"“{node.name}{f'{floor}层' if floor else ''}”已是风险区或已在待批准中")
     area = RiskArea.objects.create(
         node=node,
         path=node.path,
         district_code=node.district_code,
         level=level,
+        floor=floor,
         policy=version.code,
         reason=reason,
         designated_on=day,
@@ -133,8 +144,6 @@ def designate(
 
 
 def _kind_names(kinds) -> list[str]:
-    from wuyi.territory.models import Kind
-
     return [Kind(k).label for k in kinds]
 
 
@@ -183,9 +192,11 @@ def reject(decision: Decision, by, reason: str = "") -> Decision:
 
 
 def _covering(node: Node):
-    return RiskArea.objects.filter(
+    """Areas containing ``node``; a floor area only when the node is on that floor."""
+    areas = RiskArea.objects.filter(
         path__in=ancestors_paths(node.path), status__in=[AreaStatus.PROPOSED, AreaStatus.ACTIVE]
     )
+    return areas.filter(Q(floor__isnull=True) | Q(floor=node.floor))
 
 
 @transaction.atomic

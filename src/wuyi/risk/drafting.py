@@ -90,7 +90,7 @@ def compose_notice(spec: DraftSpec) -> str:
     return "\n".join(lines)
 
 
-def node_parts(node: Node, exclusions: str = "") -> tuple[str, dict]:
+def node_parts(node: Node, exclusions: str = "", floor: int | None = None) -> tuple[str, dict]:
     """(district name, address parts) as a notice names ``node``.
 
     Notices name a compound and what is inside it, a site by its name (with its compound
@@ -115,6 +115,8 @@ def node_parts(node: Node, exclusions: str = "") -> tuple[str, dict]:
         parts["building"] = by_kind[Kind.BUILDING].name
     if Kind.UNIT in by_kind:
         parts["unit"] = by_kind[Kind.UNIT].name
+    if floor is not None:
+        parts["floor"] = f"{floor}层"
     if node.kind == Kind.HOUSEHOLD:
         parts["room"] = node.name
     if node.kind == Kind.SITE:
@@ -158,6 +160,7 @@ def draft_notice(issuer: str, dated: dt.date, by=None, city: str = "我市") -> 
         district, parts = node_parts(
             decision.area.node,
             decision.area.exclusions if decision.action == Decision.Action.DESIGNATE else "",
+            decision.area.floor,
         )
         change = "new" if decision.action == Decision.Action.DESIGNATE else "lowered"
         items.append(DraftItem(district, change, decision.level, parts, decision.pk))

@@ -28,6 +28,8 @@ def households_in(area) -> QuerySet:
     from wuyi.territory.tree import subtree_q, under
 
     households = under(Node.objects.filter(kind=Kind.HOUSEHOLD), area.path)
+    if area.floor is not None:
+        households = households.filter(floor=area.floor)
     for excluded in area.excluded_nodes.all():
         households = households.exclude(subtree_q(excluded.path))
     return households

@@ -36,6 +36,8 @@ class RiskArea(models.Model):
     path = models.CharField("编码路径", max_length=255, db_index=True)
     district_code = models.CharField("区县代码", max_length=6, db_index=True)
     level = models.CharField("风险等级", max_length=8, choices=Level.choices)
+    # 新十条 draws areas by floor: the area is this floor of ``node`` (a unit or building).
+    floor = models.SmallIntegerField("楼层", null=True, blank=True)
     status = models.CharField(
         "状态", max_length=12, choices=AreaStatus.choices, default=AreaStatus.PROPOSED
     )

@@ -36,8 +36,8 @@ def _city_office(request: HttpRequest) -> None:
         raise PermissionDenied("通告由市疫情防控办公室起草和发布")
 
 
-def _label(node: Node, exclusions: str = "") -> str:
-    return format_address(node_parts(node, exclusions)[1])
+def _label(node: Node, exclusions: str = "", floor: int | None = None) -> str:
+    return format_address(node_parts(node, exclusions, floor)[1])
 
 
 @login_required
@@ -54,8 +54,8 @@ def office(request: HttpRequest) -> HttpResponse:
         .order_by("path")[:500]
     )
     context = {
-        "proposed": [(d, _label(d.area.node, d.area.exclusions)) for d in proposed],
-        "active": [(a, _label(a.node, a.exclusions)) for a in active],
+        "proposed": [(d, _label(d.area.node, d.area.exclusions, d.area.floor)) for d in proposed],
+        "active": [(a, _label(a.node, a.exclusions, a.floor)) for a in active],
         "levels": Level.choices,
         "is_city_office": has_role(request.user, {Role.CITY_OFFICE}),
     }
@@ -104,6 +104,7 @@ def designate(request: HttpRequest) -> HttpResponse:
         raise Http404("没有这个地点,或不在您的辖区内")
     try:
         day = dt.date.fromisoformat(request.POST.get("day") or dt.date.today().isoformat())
+        floor = int(request.POST["floor"]) if request.POST.get("floor") else None
         decision = areas.designate(
             node,
             request.POST.get("level", Level.HIGH),
@@ -111,6 +112,7 @@ def designate(request: HttpRequest) -> HttpResponse:
             reason=request.POST.get("reason", "")[:2000],
             by=request.user,
             exclusions=request.POST.get("exclusions", "")[:500],
+            floor=floor,
         )
         messages.success(request, f"已提出:{decision},待批准")
     except (ValueError, areas.RiskError) as exc:

@@ -9,6 +9,7 @@ Only area names are shown, never anything about people.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from wuyi.risk.models import AreaStatus, RiskArea
@@ -20,6 +21,7 @@ from wuyi.territory.addresses import (
     normalise_room,
     normalise_unit,
     parse_address,
+    room_floor,
 )
 from wuyi.territory.models import Kind, Node
 from wuyi.territory.tree import ancestors_paths
@@ -76,6 +78,8 @@ def _parts(chain: list[Node], area: RiskArea) -> dict:
     for kind, key in ((Kind.BUILDING, "building"), (Kind.UNIT, "unit"), (Kind.HOUSEHOLD, "room")):
         if kind in by_kind:
             parts[key] = by_kind[kind].name
+    if area.floor is not None:
+        parts["floor"] = f"{area.floor}层"
     if area.exclusions:
         parts["exclusions"] = [e for e in area.exclusions.replace(",", "、").split("、") if e]
     return parts
@@ -97,6 +101,13 @@ def _same(key: str, normalise, a: str, b: str) -> bool:
     return (normalise(a) or a) == (normalise(b) or b)
 
 
+def _floor(parts: dict) -> int | None:
+    if parts.get("floor"):
+        digits = re.match(r"\d+", parts["floor"])
+        return int(digits.group(0)) if digits else None
+    return room_floor(parts["room"]) if parts.get("room") else None
+
+
 def covers(area_parts: dict, query: dict) -> str | None:
     """ "in", "part", "excluded" or None: how the area relates to the queried address."""
     if not (_place(area_parts) & _place(query)):
@@ -107,6 +118,12 @@ def covers(area_parts: dict, query: dict) -> str | None:
         if key not in query:
             return "part"
         if not _same(key, normalise, area_parts[key], query[key]):
+            return None
+    if "floor" in area_parts:  # a floor area: the query's floor, or its room's floor
+        asked = _floor(query)
+        if asked is None:
+            return "part"
+        if asked != _floor(area_parts):
             return None
     for excluded in area_parts.get("exclusions", []):
         try:
