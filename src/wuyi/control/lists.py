@@ -21,8 +21,8 @@ from wuyi.control.models import (
     Task,
     TaskStatus,
 )
+from wuyi.control.overdue import within
 from wuyi.territory.models import Node
-from wuyi.territory.tree import under
 
 
 def _persons(base: QuerySet | None) -> QuerySet:
@@ -31,7 +31,7 @@ def _persons(base: QuerySet | None) -> QuerySet:
 
 def counts(node: Node, base: QuerySet | None = None) -> dict:
     """Under ``node``: counts by category, state and place, and active counts per child."""
-    qs = under(_persons(base), node)
+    qs = within(_persons(base), node)
     by = {}
     for field, choices in (("category", Category), ("state", State), ("place", Place)):
         found = dict(qs.order_by().values_list(field).annotate(n=Count("pk")))
@@ -39,7 +39,7 @@ def counts(node: Node, base: QuerySet | None = None) -> dict:
     active = qs.filter(state__in=ACTIVE_STATES)
     children = []
     for child in Node.objects.filter(parent=node).order_by("sort_key", "path")[:200]:
-        n = under(active, child).count()
+        n = within(active, child).count()
         if n:
             children.append((child, n))
     return {
@@ -53,7 +53,7 @@ def counts(node: Node, base: QuerySet | None = None) -> dict:
 def releases_on(node: Node, day: dt.date, base: QuerySet | None = None) -> list[RiskPerson]:
     """People under ``node`` whose release is due on ``day`` (tomorrow's list is day + 1)."""
     return list(
-        under(_persons(base), node)
+        within(_persons(base), node)
         .filter(release_on=day, state__in=ACTIVE_STATES)
         .select_related("resident", "household")
         .order_by("path", "pk")
