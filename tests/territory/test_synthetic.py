@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from wuyi.accounts.models import Grant, Role, User
 from wuyi.people import id_numbers
@@ -44,6 +45,17 @@ def models_f(name):
     from django.db.models import F
 
     return F(name)
+
+
+def test_every_foreign_key_points_at_a_row(small_city):
+    # Foreign keys are deferred to commit, and a test never commits: check them now.
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA foreign_key_check")
+            assert cursor.fetchall() == []
+        else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def test_every_id_number_is_valid_unique_and_from_its_district(small_city):
