@@ -33,6 +33,8 @@ class Route:
                shown to the sampling desk that scanned them).
     setup      ``setup(world)`` adds the route's own objects to the world (``world.add``).
     headers    extra request headers (``HTTP_...``) for every request.
+    personas   the personas to try, when not all (only where one check refuses them all
+               alike, as the admin site's ``has_permission`` does).
     """
 
     access: str
@@ -49,6 +51,7 @@ class Route:
     also_sees: dict[str, tuple[str, ...]] = field(default_factory=dict)
     setup: Callable | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    personas: tuple[str, ...] | None = None
     note: str = ""
 
 

@@ -22,7 +22,20 @@ ROUTES = {
     "login": Route(PUBLIC),
     "logout": Route(PUBLIC, method="POST", note="logging out is allowed to anyone"),
     "set_language": Route(PUBLIC, method="POST", data=lambda w, o: {"language": "en"}),
-    "admin:*": Route(SUPERUSER, note="every admin URL but its login and logout: superusers"),
+    "admin:*": Route(
+        SUPERUSER,
+        # One check (WuyiAdminSite.has_permission) refuses every non-superuser alike; these
+        # cover anonymous, no grants, a staff office, field staff and a device.
+        personas=(
+            "anonymous",
+            "no_grants",
+            "district_office",
+            "grid_worker",
+            "site_device",
+            "superuser",
+        ),
+        note="every admin URL but its login and logout: superusers only",
+    ),
     "admin:login": Route(PUBLIC),
     "admin:logout": Route(PUBLIC, method="POST"),
     "api:api-root": Route(PUBLIC),

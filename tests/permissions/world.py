@@ -23,7 +23,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.forms.models import model_to_dict
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import Grant, Role, User
@@ -125,8 +124,8 @@ class World:
             by_model.setdefault(type(item.obj), {})[item.obj.pk] = tag
         state: dict[str, dict | None] = {tag: None for tag in self.items}
         for model, tags in by_model.items():
-            for fresh in model._default_manager.filter(pk__in=list(tags)):
-                state[tags[fresh.pk]] = model_to_dict(fresh)
+            for row in model._default_manager.filter(pk__in=list(tags)).values():
+                state[tags[row[model._meta.pk.attname]]] = row
         return state
 
 
