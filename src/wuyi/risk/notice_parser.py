@@ -66,6 +66,7 @@ _BOUND_START = re.compile(r"[东西南北](?:侧)?至")
 # Far beyond any real notice (a few sections, a city's 10–30 districts); a guard for time.
 MAX_SECTIONS = 100
 MAX_DISTRICTS = 1000
+MAX_ITEMS = 50_000
 
 
 def _count(text: str | None) -> int | None:
@@ -153,7 +154,10 @@ def _split_items(body: str) -> list[str]:
     bound joins the item before it ("蔡二村,东至…,西至…" is one area named 蔡二村).
     """
     groups: list[list[str]] = []  # joined once at the end: no quadratic string growth
-    for piece in _split_top(body, ",;\n"):
+    pieces = _split_top(body, ",;\n")
+    if len(pieces) > MAX_ITEMS:
+        raise NoticeError(f"一个区县下列出了{len(pieces)}项,超过{MAX_ITEMS}项,不像一份通告")
+    for piece in pieces:
         piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
         if not piece:
             continue

@@ -219,6 +219,8 @@ def _split_top(text: str, seps: str) -> list[str]:
         ch, i = match.group(), match.start()
         if ch in "([":
             depth += 1
+            if depth > 20:  # nonsense nesting: the rest is one piece, refused by its reader
+                break
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
