@@ -14,6 +14,7 @@ from django.db import transaction
 
 from wuyi.accounts.models import Grant, Role, User
 from wuyi.territory.models import Grid, Kind, Node
+from wuyi.territory.tree import ancestors_paths
 
 DEMO_PASSWORD = "wuyi-Taiyuan-2022"  # noqa: S105 (printed on purpose: demo accounts only)
 DEMO_RESIDENTS = 20_000
@@ -110,7 +111,12 @@ def create_demo_accounts() -> list[DemoAccount]:
                 "demo-resident",
                 Role.RESIDENT,
                 "居民 演示",
-                f"{household.parent.parent.name if household.parent else ''}{household.name}",
+                "".join(
+                    n.name
+                    for n in Node.objects.filter(
+                        path__in=ancestors_paths(household.path)[3:]
+                    ).order_by("depth")
+                ),
                 node=household,
             )
 
