@@ -69,20 +69,15 @@ def _labels(row: dict) -> tuple[str, str, str]:
         unit = row[f"{level}__name"]
         level += "__parent"
     if row[f"{level}__kind"] == Kind.BUILDING:
+        # Not prefixed by the compound: a grid worker's grants may not cover the compound.
         building = row[f"{level}__name"]
-        if row[f"{level}__parent__kind"] == Kind.COMPOUND:
-            building = row[f"{level}__parent__name"] + building
     return building, unit, row["household__name"]
 
 
-# The household and up to three levels above it: unit, building, compound.
+# The household and up to two levels above it: unit, building.
 _PLACE_FIELDS = [
     "household__name",
-    *(
-        f"household{'__parent' * depth}__{field}"
-        for depth in (1, 2, 3)
-        for field in ("name", "kind")
-    ),
+    *(f"household{'__parent' * depth}__{field}" for depth in (1, 2) for field in ("name", "kind")),
 ]
 _FLAG_FIELDS = list(FLAGS)
 

@@ -154,6 +154,8 @@ def _household_context(request: HttpRequest, round_, node: Node) -> dict:
         "results": KnockResult.choices,
         "reasons": ExemptReason.choices,
         "can_work": has_role(request.user, WORKER_ROLES),
+        # The grid link only for those whose grants cover the grid (not a resident's).
+        "grid": scoped(Grid.objects.filter(pk=node.grid_id), request.user).first(),
     }
 
 
@@ -325,7 +327,7 @@ def _missed(request: HttpRequest, round_, title: str, **where) -> HttpResponse:
 def missed_grid(request: HttpRequest, round_code: str, code: str) -> HttpResponse:
     round_ = _round(round_code)
     grid = _grid(request, code)
-    return _missed(request, round_, f"{grid.community.name}{grid.name} 漏检名单", grid=grid)
+    return _missed(request, round_, f"{grid.name} 漏检名单", grid=grid)
 
 
 @login_required
@@ -366,6 +368,10 @@ def close_view(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     round_ = _round(round_code)
     node = _node(request, pk)
     report = close.close_report(round_, node)
+    visible = set(
+        scoped(Node.objects.filter(parent=node), request.user).values_list("pk", flat=True)
+    )
+    report.children = [c for c in report.children if c.pk in visible]
     return render(
         request,
         "coverage/close.html",
