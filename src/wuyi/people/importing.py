@@ -776,11 +776,15 @@ def write_rejects(table: Table, rejected: list[Rejected], target: Path) -> None:
 
 def _existing_residents(records: list[Record]) -> dict[tuple[str, str], Resident]:
     """The residents the file names, fetched by ID number in chunks (one query per chunk)."""
-    numbers = sorted({r.id_number for r in records})
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for record in records:
+        by_type[record.id_type].add(record.id_number)
     found: dict[tuple[str, str], Resident] = {}
-    for chunk in _chunks(numbers, CHUNK):
-        for resident in Resident.objects.filter(id_number__in=chunk):
-            found[(resident.id_type, resident.id_number)] = resident
+    for id_type, numbers in by_type.items():
+        # Filtering on both columns lets the (id_type, id_number) unique index answer.
+        for chunk in _chunks(sorted(numbers), CHUNK):
+            for resident in Resident.objects.filter(id_type=id_type, id_number__in=chunk):
+                found[(resident.id_type, resident.id_number)] = resident
     return found
 
 
