@@ -18,7 +18,7 @@ SQLite file, or a new PostgreSQL database ``<name>_bench_ingest_<pid>`` dropped 
 
 Bodies are encoded before the clock starts; clients and server share the machine's cores,
 as they would not in production, so the figures are a floor. Options: ``--events`` (default
-100000), ``--batch`` (500), ``--clients`` (3), ``--workers`` (3), ``--single`` (4000),
+50000), ``--batch`` (500), ``--clients`` (3), ``--workers`` (3), ``--single`` (2000),
 ``--residents`` (50000), ``--keep`` (keep the temporary database).
 """
 
@@ -58,14 +58,15 @@ TARGETS = {
 
 
 def run_ingest(argv: list[str] | None = None, **options) -> dict:
-    events = int(options.get("events") or 100_000)
+    events = int(options.get("events") or 50_000)
     batch = int(options.get("batch") or 500)
     clients = int(options.get("clients") or 3)
     workers = int(options.get("workers") or 3)
-    single = int(options.get("single") or 4_000)
+    single = int(options.get("single") or 2_000)
     residents = int(options.get("residents") or 50_000)
     events -= events % batch
     base_url = os.environ.get("DATABASE_URL") or _default_url()
+    load_before = _load()
     with _temporary_database(base_url, keep=bool(options.get("keep"))) as (db_url, vendor):
         env = {**os.environ, "DATABASE_URL": db_url, "DEBUG": "false", "LOG_LEVEL": "ERROR"}
         _wuyi(["migrate", "-v0"], env)
@@ -94,9 +95,13 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             plan = _Plan(setup, seed=1)
             bodies = plan.batches(events // batch, batch)
             _post_all(port, "/api/v1/scans", bodies[:2], setup["secret"], 1)  # warm up
+            cpu = _children_cpu(server.pid)
             batch_run = _post_all(port, "/api/v1/scans", bodies[2:], setup["secret"], clients)
+            batch_run["server_cpu_s"] = round(_children_cpu(server.pid) - cpu, 2)
             ones = plan.singles(single)
+            cpu = _children_cpu(server.pid)
             single_run = _post_all(port, "/api/v1/scans/one", ones, setup["secret"], clients)
+            single_run["server_cpu_s"] = round(_children_cpu(server.pid) - cpu, 2)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -104,7 +109,7 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
     bindings_per_s = batch_run["accepted"] / batch_run["elapsed_s"]
     result = {
         "database": vendor,
-        "machine": {"cpus": os.cpu_count(), "load_after": _load()},
+        "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": _load()},
         "setup": {
             "residents": residents,
             "events": events,
@@ -116,12 +121,19 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         "batch_api": {
             **batch_run,
             "bindings_per_s": round(bindings_per_s),
+            "bindings_per_server_cpu_s": _per(batch_run["accepted"], batch_run["server_cpu_s"]),
         },
         "single_api": {
             **single_run,
             "scans_per_s": round(single_run["answered"] / single_run["elapsed_s"]),
+            "scans_per_server_cpu_s": _per(single_run["answered"], single_run["server_cpu_s"]),
         },
         "ratio_to_raw": round(bindings_per_s / raw["rows_per_s"], 3),
+        # Load-independent view: work done per CPU-second of the web workers vs per CPU-second
+        # of the raw inserting process (for PostgreSQL both exclude the database server's CPU).
+        "cpu_ratio_to_raw": round(
+            _per(batch_run["accepted"], batch_run["server_cpu_s"]) / raw["rows_per_cpu_s"], 3
+        ),
         "check": check,
     }
     result["targets"] = {
@@ -134,6 +146,24 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         "single_p99_ms": _target(single_run["p99_ms"], TARGETS["single_p99_ms"], higher=False),
     }
     return result
+
+
+def _per(count: int, seconds: float) -> int:
+    return round(count / seconds) if seconds else 0
+
+
+def _children_cpu(parent: int) -> float:
+    """CPU seconds (user + system) used so far by the child processes of ``parent``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:  # fields[1] is the parent pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def _target(value: float, goal: float, higher: bool) -> str:
@@ -463,7 +493,7 @@ def _raw(events: int, batch: int) -> dict:
              r[1], r[2], r[3])
         )  # fmt: skip
     one = "(" + ",".join(["%s"] * 20) + ")"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with connection.cursor() as cursor:
         for at in range(0, len(rows), batch):
             chunk = rows[at : at + batch]
@@ -475,8 +505,14 @@ def _raw(events: int, batch: int) -> dict:
                 + " ON CONFLICT DO NOTHING",
                 [v for row in chunk for v in row],
             )
-    elapsed = time.perf_counter() - start
-    return {"rows": events, "elapsed_s": round(elapsed, 3), "rows_per_s": round(events / elapsed)}
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {
+        "rows": events,
+        "elapsed_s": round(elapsed, 3),
+        "rows_per_s": round(events / elapsed),
+        "cpu_s": round(cpu, 2),
+        "rows_per_cpu_s": round(events / cpu),
+    }
 
 
 def _check() -> dict:
