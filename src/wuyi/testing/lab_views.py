@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -155,7 +156,7 @@ def hand_entry(request: HttpRequest) -> HttpResponse:
             f"已录入:{request.POST.get('barcode', '').strip()}"
             + ("(与已有结果相同,未改变)" if report.unchanged else ""),
         )
-        return redirect(f"{request.path.rsplit('enter/', 1)[0]}?lab={lab.code}")
+        return redirect(f"{reverse('lab:home')}?lab={lab.code}")
     return _render_home(request, lab, entry_error=report.errors[0].message)
 
 
