@@ -28,6 +28,7 @@ import contextlib
 import datetime as dt
 import http.client
 import json
+import math
 import multiprocessing
 import os
 import random
@@ -65,6 +66,9 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
     single = int(options.get("single") or 2_000)
     residents = int(options.get("residents") or 50_000)
     events -= events % batch
+    if events < 3 * batch:
+        # Two batches warm the server up; at least one more is timed.
+        raise ValueError(f"--events must be at least 3 × --batch ({3 * batch}), got {events}")
     base_url = os.environ.get("DATABASE_URL") or _default_url()
     load_before = _load()
     with _temporary_database(base_url, keep=bool(options.get("keep"))) as (db_url, vendor):
@@ -106,7 +110,7 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             server.terminate()
             server.wait(timeout=30)
         check = _child("check", env)
-    bindings_per_s = batch_run["accepted"] / batch_run["elapsed_s"]
+    bindings_per_s = batch_run["accepted"] / max(batch_run["elapsed_s"], 1e-9)
     result = {
         "database": vendor,
         "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": _load()},
@@ -125,14 +129,15 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         },
         "single_api": {
             **single_run,
-            "scans_per_s": round(single_run["answered"] / single_run["elapsed_s"]),
+            "scans_per_s": round(single_run["answered"] / max(single_run["elapsed_s"], 1e-9)),
             "scans_per_server_cpu_s": _per(single_run["answered"], single_run["server_cpu_s"]),
         },
-        "ratio_to_raw": round(bindings_per_s / raw["rows_per_s"], 3),
+        "ratio_to_raw": round(bindings_per_s / max(raw["rows_per_s"], 1), 3),
         # Load-independent view: work done per CPU-second of the web workers vs per CPU-second
         # of the raw inserting process (for PostgreSQL both exclude the database server's CPU).
         "cpu_ratio_to_raw": round(
-            _per(batch_run["accepted"], batch_run["server_cpu_s"]) / raw["rows_per_cpu_s"], 3
+            _per(batch_run["accepted"], batch_run["server_cpu_s"]) / max(raw["rows_per_cpu_s"], 1),
+            3,
         ),
         "check": check,
     }
@@ -362,7 +367,8 @@ def _post_all(port: int, path: str, bodies: list[bytes], secret: str, clients: i
         "http_errors": sum(p["http_errors"] for p in parts),
         "elapsed_s": round(elapsed, 3),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1], 1) if latencies else None,
+        # Nearest rank: with fewer than 100 requests the p99 is the slowest one.
+        "p99_ms": round(latencies[math.ceil(len(latencies) * 0.99) - 1], 1) if latencies else None,
         "max_ms": round(latencies[-1], 1) if latencies else None,
     }
 
@@ -511,7 +517,7 @@ def _raw(events: int, batch: int) -> dict:
         "elapsed_s": round(elapsed, 3),
         "rows_per_s": round(events / elapsed),
         "cpu_s": round(cpu, 2),
-        "rows_per_cpu_s": round(events / cpu),
+        "rows_per_cpu_s": round(events / cpu) if cpu else 0,
     }
 
 
