@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format lock bench serve clean
+.PHONY: demo test lint format lock bench serve clean messages
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,11 @@ lock:
 	{ echo "# Exact versions of every dependency (direct and transitive), installed by \`make\`."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  /tmp/wuyi-lock/bin/pip freeze --exclude-editable | grep -v '^wuyi'; } > requirements.lock
+
+# Refresh the English catalog from the Chinese msgids, then compile it (commit both .po and .mo).
+messages: $(STAMP)
+	cd src/wuyi && ../../$(BIN)/wuyi makemessages -l en --ignore=.venv --ignore=node_modules
+	cd src/wuyi && ../../$(BIN)/wuyi compilemessages -l en --ignore=.venv --ignore=node_modules
 
 serve: $(STAMP)
 	$(BIN)/wuyi serve
