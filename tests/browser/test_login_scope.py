@@ -29,12 +29,12 @@ def test_a_grid_worker_logs_in_and_sees_only_their_grid(live_server, city, grid_
         page.goto(live_server.url + "/")
         page.fill("input[name=username]", "gw_a")
         page.fill("input[name=password]", "wrong password")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         expect(page.locator("p.error")).to_contain_text("用户名或密码不正确")
 
         page.fill("input[name=username]", "gw_a")
         page.fill("input[name=password]", "correct horse battery 9")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         expect(page.locator("main")).to_contain_text("网格员")
         expect(page.locator("main")).to_contain_text("第一网格")
 
@@ -62,7 +62,7 @@ def test_a_grid_worker_logs_in_and_sees_only_their_grid(live_server, city, grid_
         # Revealing 张丽's phone takes a reason and leaves an audit record.
         page.goto(f"{live_server.url}/accounts/reveal/people.resident/{city.alice.pk}/phone/")
         page.fill("input[name=reason]", "电话通知复核结果")
-        page.click("button[type=submit]")
+        page.click("form.reveal button[type=submit]")
         expect(page.locator(".revealed")).to_contain_text("13812345678")
         browser.close()
 

@@ -40,4 +40,7 @@ class Command(BaseCommand):
             self.stdout.write("没有登记可清除的个人数据类别。")
         for entry in report["categories"]:
             self.stdout.write(f"{entry['label']}({entry['category']}):{verb} {entry['count']} 条")
-        self.stdout.write(f"合计{verb} {report['total']} 条;匿名统计已保留。")
+        kept = (
+            "(试运行,未作任何修改)" if options["dry_run"] else ";匿名统计已保留,操作已记入审计日志"
+        )
+        self.stdout.write(f"合计{verb} {report['total']} 条{kept}。")
