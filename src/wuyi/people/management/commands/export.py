@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from wuyi.accounts import audit
+from wuyi.accounts.models import Action
 from wuyi.people.exporting import ExportError, export_residents
 
 
@@ -34,6 +37,14 @@ class Command(BaseCommand):
             if options["json"]:  # scripts still get their one JSON document
                 self.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             raise CommandError(str(exc)) from exc
+        # The file holds full ID numbers: who exported what, and where to, is on the record.
+        audit.record(
+            Action.EXPORT,
+            model="people.resident",
+            object_repr=f"命令行导出 {result['file']}",
+            after={"residents": result["residents"], "node": options["node"] or ""},
+            reason=f"wuyi export residents (操作系统用户 {getpass.getuser()})",
+        )
         if options["json"]:
             self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
         else:

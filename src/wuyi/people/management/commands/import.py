@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from wuyi.accounts import audit
+from wuyi.accounts.models import Action
 from wuyi.people.importing import import_residents
 from wuyi.people.spreadsheets import SpreadsheetError
 
@@ -42,6 +45,20 @@ class Command(BaseCommand):
             if options["json"]:  # scripts still get their one JSON document
                 self.stdout.write(json.dumps({"error": str(exc)}, ensure_ascii=False))
             raise CommandError(str(exc)) from exc
+        if report.committed:
+            audit.record(
+                Action.IMPORT,
+                model="people.resident",
+                object_repr=f"命令行导入 {report.path}",
+                after={
+                    "rows": report.rows,
+                    "new": report.new,
+                    "updated": report.updated,
+                    "moved": report.moved,
+                    "rejected": len(report.rejected),
+                },
+                reason=f"wuyi import residents (操作系统用户 {getpass.getuser()})",
+            )
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
             return
