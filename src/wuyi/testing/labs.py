@@ -17,7 +17,6 @@ from django.utils import timezone
 from wuyi.testing.models import (
     BoxStatus,
     Lab,
-    ScanKind,
     TaskStatus,
     TestingRound,
     TransportBox,
@@ -175,13 +174,9 @@ def receive_tubes(lab: Lab, barcodes: list[str], at: dt.datetime | None = None) 
 
 def _mark_retests_sampled(tube_ids: list[int]) -> None:
     """Open retest/resample tasks whose person is in one of these tubes have been sampled."""
-    from wuyi.testing.models import Scan
-    from wuyi.testing.results import people_with_open_tasks, tasks_of_person
+    from wuyi.testing.results import bindings_with_open_tasks, tasks_of_person
 
-    members = people_with_open_tasks(
-        Scan.objects.filter(tube_id__in=tube_ids, kind=ScanKind.BIND, outcome="accepted")
-    ).only("id", "tube_id", "resident_id", "id_number", "received_at")
-    for scan in members:
+    for scan in bindings_with_open_tasks(tube_ids):
         tasks_of_person(scan).filter(status=TaskStatus.OPEN).update(
             status=TaskStatus.SAMPLED, new_tube_id=scan.tube_id
         )

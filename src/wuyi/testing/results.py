@@ -377,28 +377,28 @@ def _decimal(ops, value: Decimal | None):
     return None if value is None else ops.adapt_decimalfield_value(value, 5, 2)
 
 
-# Up to this many people with open tasks are passed to the database as literal lists; more
-# go as subqueries. SQLite plans ``id_number IN (SELECT …)`` over a million bindings poorly
-# (a 100,000-tube import with open tasks cost 90 CPU-s instead of 10), while lists of a few
-# thousand keys are answered from the indexes on both databases.
-LITERAL_KEYS = 5000
-
-
-def people_with_open_tasks(scans: QuerySet) -> QuerySet:
-    """Those of ``scans`` (bindings) whose person has an open retest or resample task.
+def bindings_with_open_tasks(tube_ids: list[int]) -> list[Scan]:
+    """The bindings in these tubes whose person has an open retest or resample task.
 
     A person is a resident (by key) or, for someone sampled away from home who is not in
-    the registry, the ID number they gave.
+    the registry, the ID number they gave. The tubes' bindings are read by tube (its
+    index) and matched in Python against the few people with open tasks: a database filter
+    on "resident is null and ID number in …" made SQLite walk every unregistered binding
+    of the city (a 100,000-tube import with open tasks cost 90 CPU-s instead of ~10).
     """
     open_tasks = RetestTask.objects.filter(status__in=[TaskStatus.OPEN, TaskStatus.SAMPLED])
-    residents = open_tasks.filter(resident__isnull=False).values("resident_id")
-    numbers = open_tasks.filter(resident__isnull=True).values("source_scan__id_number")
-    if open_tasks.count() <= LITERAL_KEYS:
-        residents = list(residents.values_list("resident_id", flat=True).distinct())
-        numbers = list(numbers.values_list("source_scan__id_number", flat=True).distinct())
-    return scans.filter(
-        Q(resident_id__in=residents) | Q(resident__isnull=True, id_number__in=numbers)
+    residents = set(open_tasks.filter(resident__isnull=False).values_list("resident_id", flat=True))
+    numbers = set(
+        open_tasks.filter(resident__isnull=True).values_list("source_scan__id_number", flat=True)
     )
+    bindings = Scan.objects.filter(
+        tube_id__in=tube_ids, kind=ScanKind.BIND, outcome=Outcome.ACCEPTED
+    ).values_list("id", "tube_id", "resident_id", "id_number", "received_at")
+    return [
+        Scan(id=pk, tube_id=tube_id, resident_id=resident_id, id_number=number, received_at=at)
+        for pk, tube_id, resident_id, number, at in bindings
+        if (resident_id in residents if resident_id is not None else number in numbers)
+    ]
 
 
 def tasks_of_person(scan: Scan) -> QuerySet[RetestTask]:
@@ -415,11 +415,7 @@ def _close_tasks(
     resulted: dict[int, tuple[_Tube, ResultRow]], now: dt.datetime, report: ResultReport
 ) -> set[int]:
     """Close the open tasks of people in the resulted tubes; the scans that decided a person."""
-    members = people_with_open_tasks(
-        Scan.objects.filter(
-            tube_id__in=list(resulted), kind=ScanKind.BIND, outcome=Outcome.ACCEPTED
-        )
-    ).only("id", "tube_id", "resident_id", "id_number", "received_at")
+    members = bindings_with_open_tasks(list(resulted))
     decided: set[int] = set()
     for scan in members:
         tube, row = resulted[scan.tube_id]
