@@ -49,7 +49,7 @@ def test_a_grid_worker_completes_a_health_check_for_a_controlled_household(
         page.goto(live_server.url + "/login/?next=/control/grid/")
         page.fill("input[name=username]", "gw_a")
         page.fill("input[name=password]", "correct horse battery 9")
-        page.click("button[type=submit]")
+        page.click("main form button[type=submit]")  # not the language switch in the top bar
         expect(page.locator("h1")).to_have_text("第一网格 · 今日管控任务")
 
         # Only the worker's own grid: 张丽's household, not 李强's; the phone number masked.
