@@ -18,7 +18,11 @@ COMMANDS = [
     ("serve", "启动网站 (默认 127.0.0.1:8000)"),
     ("bench", "性能基准 (bench generate|... [--json])"),
     ("pool", "混采方式建议 (pool plan --prevalence P [--population N] [--days D] [--json])"),
-    ("simulate", "模拟一轮全员核酸,经真实接口 (simulate round [--prevalence P] [--seed S] [--json])"),
+    ("device", "设备令牌:签发 issue、列出 list、吊销 revoke (--site CODE | --lab CODE) [--json]"),
+    (
+        "simulate",
+        "模拟一轮全员核酸,经真实接口 (simulate round [--prevalence P] [--seed S] [--json])",
+    ),
     ("coverage", "应检尽检:覆盖统计 show、结束报告 close、刷新 refresh、全市汇总 city [--json]"),
     ("createuser", "创建账号并授权 (createuser USERNAME --role ROLE --scope CODE)"),
     ("purge", "清除已结束时期的个人数据,保留匿名统计 (--before DATE [--dry-run])"),

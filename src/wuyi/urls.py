@@ -24,6 +24,7 @@ urlpatterns = [
     path("testing/", include("wuyi.testing.urls")),
     path("accounts/", include("wuyi.accounts.urls")),
     path("lab/", include("wuyi.testing.lab_urls")),
+    path("devices/", include("wuyi.testing.device_urls")),
     path("coverage/", include("wuyi.coverage.urls")),
     path("risk/", include("wuyi.risk.urls")),
 ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from wuyi.testing.models import DeviceToken, hash_token
+from wuyi.accounts.models import Action
+from wuyi.testing.models import DeviceToken, Lab, SamplingSite, hash_token
 
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
@@ -55,3 +56,103 @@ def revoke(token: DeviceToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+
+
+# --- issuing and revoking by people (the `wuyi device` command and the devices page) ---
+# The functions above are the devices' side; these are what staff do, each audit-logged.
+
+_AUDIT_FIELDS = ["name", "site", "lab", "prefix", "created_by", "created_at", "revoked_at"]
+
+
+def _place(token: DeviceToken) -> tuple[str, str]:
+    """Where the token's audit events are filed: its site's node, or its lab's district.
+
+    A token has no path of its own, so ``audit.place_of`` would file it nowhere and only
+    the city office would see who issued or revoked a district's devices.
+    """
+    if token.site_id is not None:
+        return token.site.path, token.site.district_code
+    return "", token.lab.district_code if token.lab_id is not None else ""
+
+
+def issue_token(
+    name: str,
+    *,
+    site: SamplingSite | None = None,
+    lab: Lab | None = None,
+    user=None,
+    request=None,
+) -> tuple[DeviceToken, str]:
+    """Issue a token for one site or one lab and log it; the secret is returned only here."""
+    from wuyi.accounts import audit
+
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("请填写设备名称")
+    if len(name) > 64:
+        raise ValueError("设备名称不能超过 64 个字")
+    if (site is None) == (lab is None):
+        raise ValueError("设备必须绑定一个采样点或一个实验室(二者选一)")
+    if user is None and request is not None and request.user.is_authenticated:
+        user = request.user
+    with transaction.atomic():
+        token, secret = DeviceToken.issue(name, site=site, lab=lab, created_by=user)
+        path, district = _place(token)
+        audit.record(
+            Action.CREATE,
+            token,
+            user=user,
+            request=request,
+            after=audit.snapshot(token, _AUDIT_FIELDS),
+            reason="签发设备令牌",
+            path=path,
+            district_code=district,
+        )
+    return token, secret
+
+
+def revoke_token(token: DeviceToken, *, user=None, request=None) -> bool:
+    """Revoke and log; False (and no event) when the token was already revoked."""
+    from wuyi.accounts import audit
+
+    with transaction.atomic():
+        token = (
+            DeviceToken.objects.select_for_update(of=("self",))
+            .select_related("site", "lab")
+            .get(pk=token.pk)
+        )
+        if token.revoked_at is not None:
+            return False
+        before = audit.snapshot(token, _AUDIT_FIELDS)
+        revoke(token)
+        path, district = _place(token)
+        audit.record(
+            Action.STATUS,
+            token,
+            user=user,
+            request=request,
+            before=before,
+            after=audit.snapshot(token, _AUDIT_FIELDS),
+            reason="吊销设备令牌",
+            path=path,
+            district_code=district,
+        )
+    return True
+
+
+def describe(token: DeviceToken) -> dict:
+    """A token as lists show it: never the secret or its hash, only the first characters."""
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "site": token.site.code if token.site_id else None,
+        "site_name": token.site.name if token.site_id else None,
+        "lab": token.lab.code if token.lab_id else None,
+        "lab_name": token.lab.name if token.lab_id else None,
+        "created_at": token.created_at.isoformat() if token.created_at else None,
+        "created_by": token.created_by.get_username() if token.created_by_id else None,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "active": token.revoked_at is None,
+    }
