@@ -157,3 +157,29 @@ def test_purge_removes_the_scans_of_an_ended_round_and_keeps_counts(city):
     kept = PurgedCount.objects.filter(category="testing.scan")
     assert sum(k.count for k in kept) == 2
     assert {k.district_code for k in kept} == {"140105"}
+
+
+def test_purge_removes_the_coverage_records_of_an_ended_round(city):
+    from tests.testing.conftest import Round
+    from wuyi.coverage.door_knocking import record as record_knock
+    from wuyi.coverage.models import DoorKnock, Exemption, HomeSamplingRequest
+    from wuyi.testing.models import TestingRound
+
+    rnd = Round(city)
+    record_knock(rnd.round, city.home1, "bedridden", resident=city.alice)
+    record_knock(rnd.round, city.home2, "nobody_home")
+    assert DoorKnock.objects.count() == 2
+    assert Exemption.objects.count() == 1 and HomeSamplingRequest.objects.count() == 1
+
+    TestingRound.objects.filter(pk=rnd.round.pk).update(
+        start_date=dt.date(2022, 4, 29), end_date=dt.date(2022, 4, 30)
+    )
+    report = run("purge", "--before", "2022-05-01")
+    counts = {c["category"]: c["count"] for c in report["categories"]}
+    assert counts["coverage.doorknock"] == 2
+    assert counts["coverage.exemption"] == 1 and counts["coverage.homesamplingrequest"] == 1
+    assert not DoorKnock.objects.exists() and not Exemption.objects.exists()
+    assert not HomeSamplingRequest.objects.exists()
+    assert Resident.objects.count() == 2
+    kept = PurgedCount.objects.filter(category="coverage.doorknock")
+    assert {k.label for k in kept} == {"bedridden", "nobody_home"}

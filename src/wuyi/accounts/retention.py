@@ -72,7 +72,8 @@ def register_builtin() -> None:
     """The personal records of the apps that exist today, in a safe deletion order.
 
     Testing records go with their round: a round that ended before the date is closed.
-    Retest tasks first (they protect the scans they came from), then the sampled markers,
+    Retest tasks first, then the round's coverage records (door notes, door knocks,
+    home-sampling requests, exemptions) (they protect the scans they came from), then the sampled markers,
     then the scans, which carry the scanned person's name, ID number and phone. Risk
     persons go once their control ended before the date (their transitions, stages and
     tasks cascade with them).
@@ -98,6 +99,24 @@ def register_builtin() -> None:
             day_field="created_at",
             group_field="status",
         )
+    # Coverage records of a round (who was exempt and why, what was found at the door,
+    # what a household's door note said) are residents' test records too: they go with
+    # their round, before the scans a door note may point at.
+    for label, text, day_field, group_field in (
+        ("coverage.DoorNote", "门贴核对记录", "submitted_at", "status"),
+        ("coverage.DoorKnock", "敲门记录", "recorded_at", "result"),
+        ("coverage.HomeSamplingRequest", "上门采样申请", "requested_at", "status"),
+        ("coverage.Exemption", "免检记录", "granted_at", "reason"),
+    ):
+        coverage_model = model(label)
+        if coverage_model is not None:
+            register(
+                label.lower(),
+                text,
+                lambda before, m=coverage_model: m.objects.filter(round__end_date__lt=before),
+                day_field=day_field,
+                group_field=group_field,
+            )
     if sampled is not None:
         register(
             "testing.sampled",
