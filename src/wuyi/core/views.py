@@ -5,8 +5,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from wuyi.accounts.models import Grant
-from wuyi.accounts.scoping import is_office
+from wuyi.accounts.models import Grant, Role
+from wuyi.accounts.scoping import has_role, is_office
 
 
 @login_required
@@ -16,7 +16,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/home.html",
-        {"grants": grants, "is_office": is_office(request.user)},
+        {
+            "grants": grants,
+            "is_office": is_office(request.user),
+            # Where each role's daily work starts; the pages themselves check scope again.
+            "is_grid_worker": has_role(request.user, [Role.GRID_WORKER, Role.BUILDING_CAPTAIN]),
+            "is_site_staff": has_role(request.user, [Role.SITE_STAFF]),
+            "is_lab_staff": has_role(request.user, [Role.LAB_STAFF]),
+        },
     )
 
 
