@@ -124,3 +124,16 @@ def test_a_refusal_leaves_the_person_missing_and_registered(city, rnd, grid_work
     record(rnd.round, city.home1, KnockResult.REFUSED, grid_worker, city.alice, note="不愿意")
     assert Resident.objects.get(pk=city.alice.pk).status == Status.PRESENT
     assert node_tally(rnd.round, city.building1).missing == 1
+
+
+def test_a_door_knock_and_the_exemption_it_grants_are_audited(city, rnd, grid_worker):
+    from wuyi.accounts.models import AuditEvent
+
+    knock = record(rnd.round, city.home1, KnockResult.BEDRIDDEN, grid_worker, city.alice)
+    events = AuditEvent.objects.filter(actor_id=grid_worker.pk)
+    assert set(events.values_list("model", flat=True)) == {
+        "coverage.doorknock",
+        "coverage.exemption",
+    }
+    knock_event = events.get(model="coverage.doorknock")
+    assert knock_event.object_pk == str(knock.pk) and knock_event.path == city.home1.path

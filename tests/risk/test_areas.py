@@ -181,3 +181,15 @@ def test_the_new_ten_measures_draw_an_area_by_floor(rcity, office):
     assert areas.record_infection(fifth, D(2022, 12, 9)) == 1
     # The floor next to it can be its own area.
     assert areas.designate(rcity.baoli11u2, Level.HIGH, D(2022, 12, 9), floor=6)
+
+
+def test_designating_and_approving_are_audited(rcity, office):
+    from wuyi.accounts.models import AuditEvent
+
+    decision = areas.designate(
+        rcity.luze7, Level.HIGH, D(2022, 12, 2), reason="阳性混管", by=office
+    )
+    areas.approve(decision, office)
+    events = AuditEvent.objects.filter(model="risk.decision", object_pk=str(decision.pk))
+    assert list(events.order_by("pk").values_list("action", flat=True)) == ["create", "status"]
+    assert events.order_by("pk").last().after == {"status": "approved"}

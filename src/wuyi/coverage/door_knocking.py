@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from wuyi.accounts import audit
 from wuyi.coverage.models import (
     DoorKnock,
     Exemption,
@@ -78,6 +79,7 @@ def grant_exemption(
             "district_code": resident.district_code,
         },
     )
+    audit.record("create", exemption, user=user, after=audit.snapshot(exemption))
     return exemption
 
 
@@ -140,6 +142,7 @@ def record(
             raise KnockError("“新住户”需要填写姓名和证件号码")
         knock.resident = _move_in(new_occupant, household)
     knock.save()
+    audit.record("create", knock, user=user, after=audit.snapshot(knock))
     return knock
 
 

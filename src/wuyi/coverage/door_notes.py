@@ -31,6 +31,7 @@ from enum import StrEnum
 
 from django.db import transaction
 
+from wuyi.accounts import audit
 from wuyi.coverage.models import DoorNote, NoteSource, NoteStatus
 from wuyi.coverage.rollup import EXEMPT_REASONS, SAMPLED, resident_classes
 from wuyi.people.masking import mask_name
@@ -308,7 +309,7 @@ def submit(
     members = household_members(round_, household)
     elsewhere = find_elsewhere(round_, household, list(note.listed), members)
     verdict = compare(note, members, elsewhere)
-    return DoorNote.objects.create(
+    door_note = DoorNote.objects.create(
         round=round_,
         household=household,
         source=source,
@@ -324,3 +325,5 @@ def submit(
         grid_id=household.grid_id,
         district_code=household.district_code,
     )
+    audit.record("create", door_note, user=user, after={"status": door_note.status})
+    return door_note

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from wuyi.accounts import audit
 from wuyi.people import id_numbers
 from wuyi.people.models import IdType, Residence, Resident
 from wuyi.territory.models import Kind, Node
@@ -42,6 +43,7 @@ def register(resident: Resident, household: Node, since: dt.date | None = None) 
         district_code=household.district_code,
         moved_in=since or timezone.localdate(),
     )
+    audit.record("create", resident, after=audit.snapshot(resident))
     return resident
 
 
@@ -51,6 +53,7 @@ def move(resident: Resident, household: Node, on: dt.date | None = None) -> Resi
     on = on or timezone.localdate()
     if resident.household_id == household.pk:
         return resident
+    before = {"household_id": resident.household_id, "path": resident.path}
     Residence.objects.filter(resident=resident, moved_out__isnull=True).update(moved_out=on)
     place(resident, household)
     resident.save(update_fields=["household", "path", "grid", "district_code", "updated_at"])
@@ -60,4 +63,6 @@ def move(resident: Resident, household: Node, on: dt.date | None = None) -> Resi
         district_code=household.district_code,
         moved_in=on,
     )
+    after = {"household_id": household.pk, "path": household.path}
+    audit.record("change", resident, before=before, after=after)
     return resident

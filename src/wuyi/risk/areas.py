@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from wuyi.accounts import audit
 from wuyi.risk import policy as policies
 from wuyi.risk.effects import area_designated, area_lowered
 from wuyi.risk.models import AreaStatus, Decision, Level, RiskArea
@@ -130,7 +131,7 @@ def designate(
     )
     if excluded_nodes:
         area.excluded_nodes.set(excluded_nodes)
-    return Decision.objects.create(
+    decision = Decision.objects.create(
         area=area,
         district_code=area.district_code,
         path=area.path,
@@ -141,6 +142,8 @@ def designate(
         reason=reason,
         proposed_by=by,
     )
+    audit.record("create", decision, user=by, after=audit.snapshot(decision))
+    return decision
 
 
 def _kind_names(kinds) -> list[str]:
@@ -172,6 +175,7 @@ def approve(decision: Decision, by) -> Decision:
             area.policy = decision.policy
         area.save(update_fields=["level", "status", "lowered_on", "designated_on", "policy"])
         transaction.on_commit(lambda: area_lowered.send(RiskArea, area=area, decision=decision))
+    audit.record("status", decision, user=by, after={"status": decision.status})
     return decision
 
 
@@ -188,6 +192,7 @@ def reject(decision: Decision, by, reason: str = "") -> Decision:
     if decision.action == Decision.Action.DESIGNATE:
         decision.area.status = AreaStatus.REJECTED
         decision.area.save(update_fields=["status"])
+    audit.record("status", decision, user=by, after={"status": decision.status}, reason=reason)
     return decision
 
 

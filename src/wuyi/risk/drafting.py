@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from wuyi.accounts import audit
 from wuyi.risk import policy as policies
 from wuyi.risk.models import Decision, Level, Notice
 from wuyi.territory.addresses import format_address
@@ -187,4 +188,5 @@ def publish(notice: Notice) -> Notice:
     Notice.objects.filter(pk=notice.pk).update(
         status=notice.status, published_at=notice.published_at
     )
+    audit.record("status", notice, after={"status": notice.status}, district_code="")
     return notice

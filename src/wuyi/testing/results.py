@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
+from wuyi.accounts import audit
 from wuyi.territory.models import Grid, Kind, Node
 from wuyi.territory.tree import ancestors_paths
 from wuyi.testing.models import (
@@ -185,6 +186,21 @@ def apply_results(
                 positives, TaskReason.POSITIVE_POOL, now, skip_scans=decided_scans
             )
             report.resample_tasks = open_tasks(invalids, TaskReason.INVALID, now)
+            if report.applied:
+                # One audit event per applied file or batch: who reported what, from where.
+                audit.record(
+                    "import",
+                    lab,
+                    user=user,
+                    model="testing.result",
+                    object_repr=f"{lab} {source_name or source}",
+                    after={
+                        "applied": report.applied,
+                        "positive": report.positive,
+                        "invalid": report.invalid,
+                        "retest_tasks": report.retest_tasks,
+                    },
+                )
     except _Rollback:
         report.applied = report.unchanged = 0
         report.negative = report.positive = report.invalid = 0
