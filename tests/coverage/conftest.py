@@ -106,3 +106,11 @@ def rnd(city) -> Round:
 @pytest.fixture
 def now():
     return timezone.now()
+
+
+@pytest.fixture
+def city_office(city):
+    from tests.conftest import make_user
+    from wuyi.accounts.models import Role
+
+    return make_user("city_office", Role.CITY_OFFICE)

@@ -3,7 +3,8 @@
 Ordered by building, unit and room (the household's code path sorts that way), so the grid
 worker climbs each stairwell once. ID numbers and phones are always masked: no role sees
 full values on a list (``wuyi.accounts.reveal`` shows one value on request, logged).
-Every query goes through ``scoped`` with the user asking.
+Every query goes through ``scoped`` with the user asking. The same list, for the class
+"reported sampled elsewhere", is what an office verifies before closing a round.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from openpyxl.styles import Font
 
 from wuyi.accounts.scoping import scoped
 from wuyi.coverage.models import DoorKnock, KnockResult
-from wuyi.coverage.rollup import MISSING, area_q, class_expression, registered, with_round
+from wuyi.coverage.rollup import (
+    MISSING,
+    REPORTED,
+    area_q,
+    class_expression,
+    registered,
+    with_round,
+)
 from wuyi.people.masking import mask_id_number, mask_phone
 from wuyi.people.models import FLAGS, Gender, Resident
 from wuyi.territory.models import Grid, Kind, Node
@@ -41,6 +49,8 @@ class MissedRow:
     phone: str  # masked
     flags: list[str]
     last_knock: str
+    # For people reported sampled elsewhere: where and when, as the knock said.
+    elsewhere: str = ""
 
     @property
     def place(self) -> str:
@@ -48,9 +58,9 @@ class MissedRow:
 
 
 def missing_residents(
-    round_, user, *, node: Node | None = None, grid: Grid | None = None
+    round_, user, *, node: Node | None = None, grid: Grid | None = None, cls: str = MISSING
 ) -> QuerySet:
-    """The residents under ``node`` or in ``grid`` who are missing in ``round_``, scoped."""
+    """The residents under ``node`` or in ``grid`` in class ``cls`` (missing), scoped."""
     if (node is None) == (grid is None):
         raise ValueError("give exactly one of node or grid")
     if node is not None:
@@ -58,7 +68,7 @@ def missing_residents(
     else:
         base = Resident.objects.filter(grid=grid).filter(area_q(round_, grid.path))
     qs = with_round(registered(scoped(base, user)), round_).annotate(cls=class_expression(round_))
-    return qs.filter(cls=MISSING)
+    return qs.filter(cls=cls)
 
 
 def _labels(row: dict) -> tuple[str, str, str]:
@@ -83,7 +93,13 @@ _FLAG_FIELDS = list(FLAGS)
 
 
 def missed_list(
-    round_, user, *, node: Node | None = None, grid: Grid | None = None, limit: int = 20000
+    round_,
+    user,
+    *,
+    node: Node | None = None,
+    grid: Grid | None = None,
+    limit: int = 20000,
+    cls: str = MISSING,
 ) -> list[MissedRow]:
     """The missed list, in stair-walking order, with each person's last door-knock result.
 
@@ -91,7 +107,7 @@ def missed_list(
     hundreds of people and must be ready in well under the 300 ms an office waits.
     """
     residents = list(
-        missing_residents(round_, user, node=node, grid=grid)
+        missing_residents(round_, user, node=node, grid=grid, cls=cls)
         .order_by("path", "birth_date", "id")
         .values(
             "id",
@@ -111,16 +127,22 @@ def missed_list(
     household_ids = {r["household_id"] for r in residents}
     last_by_resident: dict[int, str] = {}
     last_by_household: dict[int, str] = {}
+    elsewhere: dict[int, str] = {}
     tz = timezone.get_current_timezone()
-    for resident_id, household_id, result, at in (
+    for resident_id, household_id, result, at, where, when in (
         scoped(knocks, user)
         .filter(household_id__in=household_ids)
-        .order_by("recorded_at")
-        .values_list("resident_id", "household_id", "result", "recorded_at")
+        .order_by("recorded_at", "id")
+        .values_list(
+            "resident_id", "household_id", "result", "recorded_at", "sampled_where", "sampled_when"
+        )
     ):
         label = f"{KnockResult(result).label} {at.astimezone(tz):%m-%d %H:%M}"
         if resident_id:
             last_by_resident[resident_id] = label
+            elsewhere[resident_id] = (
+                f"{where} {when.astimezone(tz):%m-%d %H:%M}" if when else where
+            ).strip()
         else:
             last_by_household[household_id] = label
     genders = dict(Gender.choices)
@@ -143,6 +165,7 @@ def missed_list(
                 flags=[label for field, label in FLAGS.items() if r[field]],
                 last_knock=last_by_resident.get(r["id"])
                 or last_by_household.get(r["household_id"], ""),
+                elsewhere=elsewhere.get(r["id"], "") if cls == REPORTED else "",
             )
         )
     return rows

@@ -260,6 +260,7 @@ class CommunityTally(models.Model):
     district_code = models.CharField("区县代码", max_length=6)
     sampled = models.PositiveIntegerField("已采", default=0)
     missing = models.PositiveIntegerField("未采", default=0)
+    reported = models.PositiveIntegerField("已在别处采样(待核实)", default=0)
     away = models.PositiveIntegerField("免检:离市", default=0)
     isolated = models.PositiveIntegerField("免检:隔离住院", default=0)
     bedridden = models.PositiveIntegerField("免检:卧床", default=0)

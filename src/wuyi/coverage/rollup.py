@@ -8,9 +8,14 @@ decided in this order, so a person is counted once whatever else is recorded abo
 3. ``away`` — the registry says the person is away from the city;
 4. ``infant`` / ``round_rule`` — outside the round's age limits (infants below the minimum
    age are exempt by rule, people above a maximum age by the round's own rule);
-5. ``missing`` — everyone else: the people grid workers go and find.
+5. ``reported_elsewhere`` — the person's latest door knock of the round says "sampled
+   elsewhere" (where, when) but no scan of theirs has arrived: the grid worker's word, not
+   a scan, so neither sampled nor missing, but a class of its own the office verifies (a
+   scan arriving makes them sampled; a later knock with another result undoes it);
+6. ``missing`` — everyone else: the people grid workers go and find.
 
-``target`` is everyone registered minus the exempt; ``share`` is sampled / target.
+``target`` is everyone registered minus the exempt; ``share`` is sampled / target, so a
+round whose last people are only reported elsewhere shows below 100% until verified.
 
 The counts are one aggregated query per call (``GROUP BY`` child × class), built with the
 ORM so the same code runs on SQLite and PostgreSQL; the joins to ``Sampled`` and
@@ -26,10 +31,23 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Case, CharField, Count, F, FilteredRelation, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Substr
+from django.db.models.lookups import Exact
 
-from wuyi.coverage.models import ExemptReason
+from wuyi.coverage.models import DoorKnock, ExemptReason, KnockResult
 from wuyi.people.models import Resident, Status
 from wuyi.territory.models import PATH_SEPARATOR, Grid, Kind, Node
 from wuyi.territory.tree import subtree_q
@@ -37,6 +55,8 @@ from wuyi.territory.tree import subtree_q
 # The classes a registered person can fall in; exempt reasons are ExemptReason values.
 SAMPLED = "sampled"
 MISSING = "missing"
+REPORTED = "reported_elsewhere"
+REPORTED_LABEL = "已在别处采样(待核实)"
 REGISTERED_STATUSES = (Status.PRESENT, Status.AWAY)
 EXEMPT_REASONS = [reason.value for reason in ExemptReason]
 
@@ -51,6 +71,7 @@ class Tally:
     pk: int | None = None
     sampled: int = 0
     missing: int = 0
+    reported: int = 0  # reported sampled elsewhere by a door knock, not yet verified
     exempt: dict[str, int] = field(default_factory=dict)
 
     def add(self, cls: str, count: int) -> None:
@@ -58,12 +79,15 @@ class Tally:
             self.sampled += count
         elif cls == MISSING:
             self.missing += count
+        elif cls == REPORTED:
+            self.reported += count
         else:
             self.exempt[cls] = self.exempt.get(cls, 0) + count
 
     def merge(self, other: Tally) -> None:
         self.sampled += other.sampled
         self.missing += other.missing
+        self.reported += other.reported
         for reason, count in other.exempt.items():
             self.exempt[reason] = self.exempt.get(reason, 0) + count
 
@@ -73,11 +97,11 @@ class Tally:
 
     @property
     def registered(self) -> int:
-        return self.sampled + self.missing + self.exempt_total
+        return self.sampled + self.reported + self.missing + self.exempt_total
 
     @property
     def target(self) -> int:
-        return self.sampled + self.missing
+        return self.sampled + self.reported + self.missing
 
     @property
     def share(self) -> float | None:
@@ -99,6 +123,7 @@ class Tally:
             "sampled": self.sampled,
             "exempt": self.exempt_total,
             "exempt_by_reason": {r.value: self.exempt.get(r.value, 0) for r in ExemptReason},
+            "reported_elsewhere": self.reported,
             "missing": self.missing,
             "share": None if self.share is None else round(self.share, 4),
         }
@@ -144,7 +169,24 @@ def class_expression(round_) -> Case:
         whens.append(When(birth_date__gt=young, then=Value(ExemptReason.INFANT.value)))
     if old is not None:
         whens.append(When(birth_date__lte=old, then=Value(ExemptReason.ROUND_RULE.value)))
+    whens.append(
+        When(Exact(latest_knock(round_), KnockResult.SAMPLED_ELSEWHERE.value), then=Value(REPORTED))
+    )
     return Case(*whens, default=Value(MISSING), output_field=CharField())
+
+
+def latest_knock(round_) -> Subquery:
+    """The result of the resident's latest door knock about them in the round (or NULL).
+
+    A correlated subquery on the knock's resident index; inside the ``CASE`` it runs only
+    for the people no earlier class took, the few percent otherwise missing.
+    """
+    return Subquery(
+        DoorKnock.objects.filter(round=round_, resident=OuterRef("pk"))
+        .order_by("-recorded_at", "-id")
+        .values("result")[:1],
+        output_field=CharField(),
+    )
 
 
 def with_round(queryset: QuerySet, round_) -> QuerySet:

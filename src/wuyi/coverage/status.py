@@ -14,14 +14,27 @@ from django.utils import timezone
 
 from wuyi.accounts.scoping import scoped
 from wuyi.coverage.models import DoorKnock, DoorNote, KnockResult, NoteStatus
-from wuyi.coverage.rollup import MISSING, SAMPLED, class_expression, registered, with_round
+from wuyi.coverage.rollup import (
+    MISSING,
+    REPORTED,
+    REPORTED_LABEL,
+    SAMPLED,
+    class_expression,
+    registered,
+    with_round,
+)
 from wuyi.people.masking import mask_phone
 from wuyi.people.models import Gender
 from wuyi.territory.models import Kind, Node
 from wuyi.testing.models import RetestTask, TaskReason, TaskStatus
 
 # Shown to grid workers; the exempt reasons use ExemptReason's labels.
-STATUS_LABELS = {SAMPLED: "已采样", MISSING: "未采样", "positive_pool": "混管阳性待复核"}
+STATUS_LABELS = {
+    SAMPLED: "已采样",
+    MISSING: "未采样",
+    REPORTED: REPORTED_LABEL,
+    "positive_pool": "混管阳性待复核",
+}
 
 
 @dataclass
@@ -43,7 +56,7 @@ class PersonStatus:
     def css(self) -> str:
         if self.positive_pool:
             return "bad"
-        return {SAMPLED: "ok", MISSING: "warn"}.get(self.cls, "")
+        return {SAMPLED: "ok", MISSING: "warn", REPORTED: "info"}.get(self.cls, "")
 
 
 @dataclass
@@ -108,12 +121,16 @@ def person_statuses(round_, residents: QuerySet, user) -> list[PersonStatus]:
     )
     tz = timezone.get_current_timezone()
     knocks: dict[int, str] = {}
-    for resident_id, result, at in (
+    elsewhere: dict[int, str] = {}  # where the latest knock says the person was sampled
+    for resident_id, result, at, where, when in (
         DoorKnock.objects.filter(round=round_, resident_id__in=ids)
-        .order_by("recorded_at")
-        .values_list("resident_id", "result", "recorded_at")
+        .order_by("recorded_at", "id")
+        .values_list("resident_id", "result", "recorded_at", "sampled_where", "sampled_when")
     ):
         knocks[resident_id] = f"{KnockResult(result).label} {at.astimezone(tz):%m-%d %H:%M}"
+        elsewhere[resident_id] = (
+            f"{where} {when.astimezone(tz):%m-%d %H:%M}" if when else where
+        ).strip()
     reasons = dict(ExemptReason.choices)
     genders = dict(Gender.choices)
     result = []
@@ -121,6 +138,8 @@ def person_statuses(round_, residents: QuerySet, user) -> list[PersonStatus]:
         label = STATUS_LABELS.get(cls) or reasons.get(cls, cls)
         if cls in reasons and note:
             label = f"{label}({note})"
+        elif cls == REPORTED and elsewhere.get(rid):
+            label = f"{label}:{elsewhere[rid]}"
         if rid in pending:
             label = STATUS_LABELS["positive_pool"]
         result.append(

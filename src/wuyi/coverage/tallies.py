@@ -4,8 +4,8 @@ Counting a city of 5.4M residents against 5M sampled markers per page view takes
 on either database (measured by ``wuyi bench coverage``), far over the one second an
 office waits. So each community's counts are kept in ``CommunityTally`` and refreshed
 while the round runs: ``refresh_changed`` recounts only the communities that gained
-sampled markers or exemptions since the last refresh (found from the ``Sampled`` id
-watermark and the exemption times), each one a small exact query from ``rollup``.
+sampled markers, exemptions or door knocks since the last refresh (found from the
+``Sampled`` id watermark and the exemption and knock times), each one a small exact query from ``rollup``.
 ``city_rollup`` then sums a few thousand rows. Pages at community level and below never
 use tallies: they count live.
 """
@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from wuyi.coverage.models import CommunityTally, Exemption, TallyMark
+from wuyi.coverage.models import CommunityTally, DoorKnock, Exemption, TallyMark
 from wuyi.coverage.rollup import Tally, node_tally
 from wuyi.territory.models import Kind, Node
 from wuyi.testing.models import Sampled
@@ -47,6 +47,7 @@ def refresh(round_, community_paths: Iterable[str] | None = None) -> int:
                 "district_code": community.district_code,
                 "sampled": tally.sampled,
                 "missing": tally.missing,
+                "reported": tally.reported,
                 "refreshed_at": now,
                 **{name: tally.exempt.get(name, 0) for name in FIELDS},
             },
@@ -71,12 +72,14 @@ def refresh_changed(round_) -> int:
         .values_list("c", flat=True)
         .distinct()
     )
-    exemptions = Exemption.objects.filter(round=round_)
-    if mark.refreshed_at is not None:
-        exemptions = exemptions.filter(granted_at__gte=mark.refreshed_at)
-    changed |= set(
-        exemptions.annotate(c=Substr("path", 1, COMMUNITY_LEN)).values_list("c", flat=True)
-    )
+    # A knock can move people in or out, or report them sampled elsewhere.
+    for model, stamp in ((Exemption, "granted_at"), (DoorKnock, "recorded_at")):
+        rows = model.objects.filter(round=round_)
+        if mark.refreshed_at is not None:
+            rows = rows.filter(**{f"{stamp}__gte": mark.refreshed_at})
+        changed |= set(
+            rows.annotate(c=Substr("path", 1, COMMUNITY_LEN)).values_list("c", flat=True)
+        )
     if mark.refreshed_at is None:
         changed = None  # first refresh of the round: every community
     started = timezone.now()
@@ -94,7 +97,7 @@ def city_rollup(round_) -> dict:
     refreshed = None
     for row in CommunityTally.objects.filter(round=round_).values():
         part = Tally(key=row["path"], name="")
-        part.sampled, part.missing = row["sampled"], row["missing"]
+        part.sampled, part.missing, part.reported = row["sampled"], row["missing"], row["reported"]
         part.exempt = {name: row[name] for name in FIELDS if row[name]}
         for key, table in (
             (row["path"][:DISTRICT_LEN], districts),

@@ -380,5 +380,9 @@ def close_view(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
             "node": node,
             "report": report,
             "knock_rows": [(r.label, report.knocks[r.value]) for r in KnockResult],
+            # The people to verify: reported sampled elsewhere, no scan yet (masked, scoped).
+            "reported_rows": missed.missed_list(
+                round_, request.user, node=node, cls=rollup.REPORTED, limit=2000
+            ),
         },
     )
