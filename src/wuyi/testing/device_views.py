@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import OFFICE_ROLES, Role
@@ -25,7 +26,7 @@ MANAGERS = frozenset({Role.SITE_STAFF, Role.LAB_STAFF}) | OFFICE_ROLES
 
 def _require_manager(request: HttpRequest) -> None:
     if not has_role(request.user, MANAGERS):
-        raise PermissionDenied("只有采样点人员、实验室人员和防控办可以管理设备")
+        raise PermissionDenied(gettext("只有采样点人员、实验室人员和防控办可以管理设备"))
 
 
 def _targets(request: HttpRequest) -> tuple[list[SamplingSite], list[Lab]]:
@@ -65,7 +66,7 @@ def issue(request: HttpRequest) -> HttpResponse:
     site = next((s for s in sites if kind == "site" and s.code == code), None)
     lab = next((x for x in labs if kind == "lab" and x.code == code), None)
     if site is None and lab is None:
-        return _render_list(request, "请选择您有权限的采样点或实验室", status=400)
+        return _render_list(request, gettext("请选择您有权限的采样点或实验室"), status=400)
     try:
         token, secret = devices.issue_token(
             request.POST.get("name", ""), site=site, lab=lab, request=request
@@ -83,9 +84,12 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     token = scoped(DeviceToken.objects.filter(pk=pk), request.user).first()
     if token is None:
-        raise Http404("没有这个设备令牌,或不在您的管辖范围内")
+        raise Http404(gettext("没有这个设备令牌,或不在您的管辖范围内"))
     if devices.revoke_token(token, request=request):
-        messages.success(request, f"已吊销「{token.name}」,该设备下一次请求起即被拒绝")
+        messages.success(
+            request,
+            gettext("已吊销「%(name)s」,该设备下一次请求起即被拒绝") % {"name": token.name},
+        )
     else:
-        messages.info(request, f"「{token.name}」此前已吊销")
+        messages.info(request, gettext("「%(name)s」此前已吊销") % {"name": token.name})
     return redirect("devices:list")

@@ -18,6 +18,7 @@ from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -50,15 +51,15 @@ def _lab_for(request: HttpRequest) -> Lab:
         labs_qs = Lab.objects.filter(active=True).order_by("code")
         lab = labs_qs.filter(code=code).first() if code else labs_qs.first()
         if lab is None:
-            raise Http404("还没有登记实验室")
+            raise Http404(gettext("还没有登记实验室"))
         return lab
     ids = [g.lab_id for g in user_grants(request.user) if g.role == Role.LAB_STAFF and g.lab_id]
     if not ids:
-        raise PermissionDenied("只有实验室人员可以使用此页面")
+        raise PermissionDenied(gettext("只有实验室人员可以使用此页面"))
     lab = Lab.objects.filter(pk__in=ids, active=True)
     lab = (lab.filter(code=code) if code else lab).order_by("code").first()
     if lab is None:
-        raise PermissionDenied("您没有该实验室的权限")
+        raise PermissionDenied(gettext("您没有该实验室的权限"))
     return lab
 
 
@@ -69,7 +70,11 @@ def _render_home(request: HttpRequest, lab: Lab, **extra) -> HttpResponse:
     context = {
         "lab": lab,
         "recent": recent,
-        "outcomes": [("negative", "阴性"), ("positive", "阳性"), ("invalid", "无效(需重采)")],
+        "outcomes": [
+            ("negative", gettext("阴性")),
+            ("positive", gettext("阳性")),
+            ("invalid", gettext("无效(需重采)")),
+        ],
         "received_today": Tube.objects.filter(lab=lab, status="received").count(),
     }
     context.update(extra)
@@ -88,7 +93,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     lab = _lab_for(request)
     upload = request.FILES.get("file")
     if upload is None:
-        return _render_home(request, lab, upload_error="请选择要上传的结果文件")
+        return _render_home(request, lab, upload_error=gettext("请选择要上传的结果文件"))
     try:
         parsed = ResultFile(upload, upload.name)
     except ResultFileError as exc:
@@ -134,7 +139,7 @@ def hand_entry(request: HttpRequest) -> HttpResponse:
     outcome = parse_outcome(request.POST.get("outcome"))
     try:
         if outcome is None:
-            raise ValueError("请选择检测结果")
+            raise ValueError(gettext("请选择检测结果"))
         cts: dict[str, Decimal | None] = {
             name: parse_ct(request.POST.get(name)) for name in ("ct_orf1ab", "ct_n", "ct_e")
         }
@@ -151,11 +156,12 @@ def hand_entry(request: HttpRequest) -> HttpResponse:
         **cts,
     )
     if report.ok:
-        messages.success(
-            request,
-            f"已录入:{request.POST.get('barcode', '').strip()}"
-            + ("(与已有结果相同,未改变)" if report.unchanged else ""),
-        )
+        barcode = request.POST.get("barcode", "").strip()
+        if report.unchanged:
+            text = gettext("已录入:%(barcode)s(与已有结果相同,未改变)") % {"barcode": barcode}
+        else:
+            text = gettext("已录入:%(barcode)s") % {"barcode": barcode}
+        messages.success(request, text)
         return redirect(f"{reverse('lab:home')}?lab={lab.code}")
     return _render_home(request, lab, entry_error=report.errors[0].message)
 
@@ -175,7 +181,7 @@ def template_csv(request: HttpRequest) -> HttpResponse:
 
 def _visible_tubes(request: HttpRequest):
     if not (is_office(request.user) or has_role(request.user, [Role.LAB_STAFF])):
-        raise PermissionDenied("只有防控办和实验室人员可以查看")
+        raise PermissionDenied(gettext("只有防控办和实验室人员可以查看"))
     return scoped(Tube.objects.all(), request.user)
 
 
@@ -267,7 +273,7 @@ def round_results_page(request: HttpRequest, code: str) -> HttpResponse:
     """A round's results so far, its live positive-pool rate and the pool size it advises now."""
     rnd = TestingRound.objects.filter(code=code).first()
     if rnd is None:
-        raise Http404("没有这个检测轮次")
+        raise Http404(gettext("没有这个检测轮次"))
     counts = round_results(rnd, _visible_tubes(request))
     implied = pooling.prevalence_from_pool_rate(counts.positive_pool_rate, counts.mean_pool or 1)
     advice = pooling.best_pool_size(implied) if counts.pooled_resulted else None

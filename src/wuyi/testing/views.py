@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -47,7 +48,7 @@ def household_card(request: HttpRequest, pk: int) -> HttpResponse:
     if not residents:
         # Not in the user's scope, or nobody lives there: the same answer, so the page
         # does not reveal which households exist outside one's grants.
-        raise Http404("没有可显示的居民")
+        raise Http404(gettext("没有可显示的居民"))
     members = [{"resident": r, "qr": codes.qr_svg(r, scale=4)} for r in residents]
     return render(
         request, "testing/household_card.html", {"household": household, "members": members}
@@ -100,20 +101,22 @@ def sampling_scans(request: HttpRequest) -> JsonResponse:
     """The page's queue posts here (session and CSRF token); one answer per event."""
     if not request.user.is_authenticated:
         return JsonResponse(
-            {"detail": "登录已过期,请重新登录;未上传的记录仍保存在本机"}, status=401
+            {"detail": gettext("登录已过期,请重新登录;未上传的记录仍保存在本机")}, status=401
         )
     site_ids = _staff_site_ids(request.user)
     if site_ids is not None and not site_ids:
-        return JsonResponse({"detail": "您没有采样点的授权"}, status=403)
+        return JsonResponse({"detail": gettext("您没有采样点的授权")}, status=403)
     try:
         body = json.loads(request.body or b"{}")
         events = body["events"]
         if not isinstance(events, list):
             raise TypeError
     except (ValueError, KeyError, TypeError):
-        return JsonResponse({"detail": '请求格式错误:应为 {"events": [...]}'}, status=400)
+        return JsonResponse({"detail": gettext('请求格式错误:应为 {"events": [...]}')}, status=400)
     if len(events) > MAX_BATCH:
-        return JsonResponse({"detail": f"一批最多{MAX_BATCH}条"}, status=413)
+        return JsonResponse(
+            {"detail": gettext("一批最多%(count)s条") % {"count": MAX_BATCH}}, status=413
+        )
     try:
         answers = ingest(events, allowed_site_ids=site_ids)
     except BatchTooLarge as exc:
