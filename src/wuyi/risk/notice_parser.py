@@ -23,6 +23,7 @@ from wuyi.territory.addresses import (
     _split_top,
     chinese_number,
     clean,
+    format_address,
     parse_address,
 )
 
@@ -148,24 +149,94 @@ def _section_level(match: re.Match) -> tuple[str, str]:
 
 
 def _split_items(body: str) -> list[str]:
-    """Items of one district: commas/semicolons/line breaks outside brackets.
+    """Items of one district: commas/semicolons/line breaks outside brackets, then 、.
 
     Bounded areas "东至…,西至…" keep their commas: a piece starting with a direction
     bound joins the item before it ("蔡二村,东至…,西至…" is one area named 蔡二村).
+    Items listed with 、 alone ("坞城路1号院、亲贤街2号、许西村") are split too, except
+    where the 、 sits inside a building or unit list ("3号院5、6、8号楼" is one item); see
+    ``_split_enumeration``.
     """
     groups: list[list[str]] = []  # joined once at the end: no quadratic string growth
     pieces = _split_top(body, ",;\n")
     if len(pieces) > MAX_ITEMS:
         raise NoticeError(f"一个区县下列出了{len(pieces)}项,超过{MAX_ITEMS}项,不像一份通告")
+    count = 0
     for piece in pieces:
         piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
         if not piece:
             continue
         if groups and _BOUND_START.match(piece):  # the bounds of the name (or area) before it
             groups[-1].append(piece)
-        else:
-            groups.append([piece])
+            continue
+        for item in _split_enumeration(piece):
+            groups.append([item])
+            count += 1
+            if count > MAX_ITEMS:
+                raise NoticeError(f"一个区县下列出了超过{MAX_ITEMS}项,不像一份通告")
     return [",".join(group) for group in groups]
+
+
+# A 、 inside a list of buildings or units: a bare number before it, and after it a number
+# alone, or one going on to a building or unit suffix ("5、6、8号楼", "1、2单元", "3、5至7栋").
+_ID = r"(?:[甲乙丙丁A-Za-z]?\d{1,4}|[一二三四五六七八九十两〇零]{1,3}|[A-Za-z甲乙丙丁])"
+_BARE_ID_END = re.compile(
+    r"(?:^|(?<=[^\d]))(?:\d{1,4}|[一二三四五六七八九十两〇零]{1,3}|[A-Za-z])$"
+)
+_LIST_MEMBER = re.compile(
+    rf"^{_ID}(?:(?:至|到|-|~|—){_ID})?(?:号楼|号栋|号幢|栋|幢|号|#|座|单元|层|$)"
+)
+_HOUSE_NUMBER = re.compile(r"^\d{1,5}(?:[-之]\d{1,4})?号(?:院)?$")
+# Parts that name no place: what a piece like "2号楼3单元" after "甲小区1号楼、" gives.
+_SUB_PARTS = frozenset({"building", "buildings", "unit", "units", "floor", "room", "shop"})
+_PLACE_PARTS = ("street", "community", "village", "road", "number", "compound", "site")
+_PLACE_PARTS += ("phase", "zone")
+
+
+def _split_enumeration(piece: str) -> list[str]:
+    """One comma-separated piece split at its top-level 、 into items.
+
+    A 、 between a bare number and another number of the same list belongs to that list
+    ("驼房营南里3号院5、6、8号楼" is one item). A piece after 、 that names no place of its
+    own continues the place before it and is written out in full, so that each item names
+    its place: "甲小区1号楼、2号楼3单元" → "甲小区1号楼", "甲小区2号楼3单元";
+    "亲贤街2号、3号" → "亲贤街2号", "亲贤街3号".
+    """
+    if "、" not in piece:
+        return [piece]
+    merged: list[str] = []
+    for segment in _split_top(piece, "、"):
+        if merged and (
+            (_BARE_ID_END.search(merged[-1]) and _LIST_MEMBER.match(segment))
+            or _BOUND_START.match(segment)
+        ):
+            merged[-1] += "、" + segment
+        else:
+            merged.append(segment)
+    items: list[str] = []
+    for segment in merged:
+        items.append(_continued(items[-1], segment) if items else segment)
+    return items
+
+
+def _continued(previous: str, segment: str) -> str:
+    """``segment`` with the place of ``previous`` in front when it names no place itself."""
+    if not segment[:1].isdigit() and not _LIST_MEMBER.match(segment):
+        return segment  # the cheap test first: a continuation starts with a number
+    try:
+        before = parse_address(previous)
+        after = parse_address(segment)
+    except AddressError:
+        return segment  # read (and reported) as an item of its own
+    keep = _PLACE_PARTS
+    if _HOUSE_NUMBER.match(segment) and "number" in before:  # another house on the road
+        keep = tuple(k for k in _PLACE_PARTS if k not in ("number", "compound", "site"))
+    elif not after or not set(after) <= _SUB_PARTS:
+        return segment
+    place = {key: before[key] for key in keep if key in before}
+    if not place:
+        return segment
+    return format_address(place) + segment
 
 
 def _district_body(text: str) -> str:
