@@ -98,9 +98,11 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             _wait_for(port)
             plan = _Plan(setup, seed=1)
             bodies = plan.batches(events // batch, batch)
-            _post_all(port, "/api/v1/scans", bodies[:2], setup["secret"], 1)  # warm up
+            # Warm every worker up (each answers its first requests slower), untimed.
+            warm = min(2 * workers, len(bodies) // 3)
+            _post_all(port, "/api/v1/scans", bodies[:warm], setup["secret"], clients)
             cpu = _children_cpu(server.pid)
-            batch_run = _post_all(port, "/api/v1/scans", bodies[2:], setup["secret"], clients)
+            batch_run = _post_all(port, "/api/v1/scans", bodies[warm:], setup["secret"], clients)
             batch_run["server_cpu_s"] = round(_children_cpu(server.pid) - cpu, 2)
             ones = plan.singles(single)
             cpu = _children_cpu(server.pid)
