@@ -23,7 +23,17 @@ from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
 from wuyi.accounts.scoping import has_role, scoped, user_grants
-from wuyi.coverage import charts, close, door_knocking, door_notes, missed, rollup, status
+from wuyi.coverage import (
+    charts,
+    close,
+    door_knocking,
+    door_notes,
+    jobs,
+    missed,
+    rollup,
+    status,
+    tallies,
+)
 from wuyi.coverage.models import ExemptReason, KnockResult, NoteSource
 from wuyi.people.models import Resident
 from wuyi.territory.models import Grid, Kind, Node
@@ -89,12 +99,23 @@ def node_view(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
         return redirect("coverage:household", round_code, pk)
     children = scoped(Node.objects.filter(parent=node), request.user).values_list("pk", flat=True)
     visible = set(children)
+    # A district or street sums its community tallies (seconds live, milliseconds so).
+    summed = tallies.node_rollup(round_, node)
+    if summed is not None:
+        tally, child_tallies = summed.tally, summed.children
+    else:
+        tally, child_tallies = (
+            rollup.node_tally(round_, node),
+            rollup.children_tallies(round_, node),
+        )
     context = {
         "round": round_,
         "node": node,
         "crumbs": _crumbs(request, node),
-        "tally": rollup.node_tally(round_, node),
-        "children": [t for t in rollup.children_tallies(round_, node) if t.pk in visible],
+        "tally": tally,
+        "children": [t for t in child_tallies if t.pk in visible],
+        "refreshed_at": summed.refreshed_at if summed is not None else None,
+        "refresh_seconds": jobs.REFRESH_SECONDS,
     }
     return render(request, "coverage/node.html", context)
 
