@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.testing.conftest import rnd  # noqa: F401  (the testing round, for pool tests)
 from wuyi.workforce.models import Staff, StaffRole
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -40,5 +40,5 @@ def test_a_simulated_round_ends_with_cases_escalated_and_the_rest_released():
 
     # Running it again changes nothing.
     before = RiskPerson.objects.count()
-    assert intake.sync_retests() == {"entered": 0, "cases": 0, "released": 0, "already": 0}
+    assert not any(intake.sync_retests().values())
     assert RiskPerson.objects.count() == before

@@ -21,3 +21,10 @@ class ControlConfig(AppConfig):
 
         area_designated.connect(receivers.on_area_designated, dispatch_uid="control_designated")
         area_lowered.connect(receivers.on_area_lowered, dispatch_uid="control_lowered")
+
+        # Positive pools are queued in the lab result's own transaction and taken in by
+        # the job (or right after the commit for a small result).
+        from wuyi.control import jobs, pools  # noqa: F401  (registers the job)
+        from wuyi.testing.results import positive_pools_opened
+
+        positive_pools_opened.connect(pools.on_positive_pools, dispatch_uid="control_pools")

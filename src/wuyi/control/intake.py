@@ -175,62 +175,18 @@ def area_lowered(node: Node, *, user=None, at: dt.datetime | None = None) -> int
     return released
 
 
-@transaction.atomic
 def sync_retests(round=None, *, user=None) -> dict:
-    """Bring the testing app's positive-pool retests into control; safe to run repeatedly.
+    """Bring every positive-pool retest into control; safe to run repeatedly.
 
     The results flow (``testing/results.py``) marks each member of a positive pool on
     their retest task: ``temporary`` until the single tube decides, then ``confirmed`` or
-    ``released``. For each such task, in the order they were created, the member enters
-    control as a positive-pool member (from the task's time, under the tube's barcode),
-    and a decided retest escalates them to a case or releases them. A member already
-    under control for another reason (a close contact, say) is not entered twice; a
-    confirmed retest escalates that episode instead.
+    ``released``. Every such task not yet linked to a control episode enters control (a
+    positive-pool member, from the task's time, under the tube's barcode; a member already
+    under control for another reason is linked to that episode instead), and every
+    decided retest escalates its member to a case or releases them. The background job
+    (``pools.run``) does the same for queued pools within seconds; this full pass, run by
+    ``wuyi control daily``, catches anything the queue never saw.
     """
-    from wuyi.testing.models import ControlState, RetestTask, TaskReason
+    from wuyi.control import pools
 
-    tasks = (
-        RetestTask.objects.filter(
-            reason=TaskReason.POSITIVE_POOL,
-            resident__isnull=False,
-            control__in=[ControlState.TEMPORARY, ControlState.CONFIRMED, ControlState.RELEASED],
-        )
-        .select_related("source_tube", "resident")
-        .order_by("created_at", "pk")
-    )
-    if round is not None:
-        tasks = tasks.filter(round=round)
-    counts = {"entered": 0, "cases": 0, "released": 0, "already": 0}
-    for task in tasks.iterator(chunk_size=1000):
-        resident, ref = task.resident, task.source_tube.barcode
-        person = RiskPerson.objects.filter(
-            resident=resident, source=Source.POSITIVE_POOL, source_ref=ref
-        ).first()
-        if person is None:
-            active = RiskPerson.objects.filter(resident=resident, state__in=ACTIVE_STATES).first()
-            if active is not None:
-                counts["already"] += 1
-                if task.control == ControlState.CONFIRMED and active.category not in (
-                    Category.CONFIRMED,
-                    Category.ASYMPTOMATIC,
-                ):
-                    escalate(active, user=user, at=task.done_at, note=f"单管复核阳性({ref})")
-                    counts["cases"] += 1
-                continue
-            person = identify(
-                resident,
-                Category.POSITIVE_POOL_MEMBER,
-                at=task.created_at,
-                source=Source.POSITIVE_POOL,
-                source_ref=ref,
-                user=user,
-            )
-            advance_to_measure(person, user=user, at=task.created_at, note="原地管控")
-            counts["entered"] += 1
-        person.refresh_from_db()
-        if not person.is_active or task.control == ControlState.TEMPORARY:
-            continue
-        positive = task.control == ControlState.CONFIRMED
-        retest_result(resident, positive, user=user, at=task.done_at or timezone.now())
-        counts["cases" if positive else "released"] += 1
-    return counts
+    return pools.reconcile(round, user=user)

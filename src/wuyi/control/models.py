@@ -337,3 +337,72 @@ class TeamMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.staff}"
+
+
+class PendingPool(models.Model):
+    """A positive pool whose members are not yet under control: control's inbox.
+
+    Written in the same transaction as the lab result that made the pool positive (the
+    testing app's ``positive_pools_opened`` signal), so a committed result always leaves
+    either this row or the members' links; the background job takes the row and the
+    members in together, so nothing is half done and nothing is lost if a run fails.
+    """
+
+    tube = models.OneToOneField(
+        "testing.Tube", verbose_name="阳性混管", on_delete=models.CASCADE, related_name="+"
+    )
+    members = models.PositiveIntegerField("复核任务数", default=0)
+    created_at = models.DateTimeField("入队时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "待纳入管控的阳性混管"
+        verbose_name_plural = "待纳入管控的阳性混管"
+
+    def __str__(self) -> str:
+        return f"待纳入 {self.tube_id}"
+
+
+class PoolLinkOutcome(models.TextChoices):
+    ENTERED = "entered", "已纳入管控"
+    ALREADY = "already", "已因其他原因在管控中"
+    SKIPPED = "skipped", "未能纳入"
+
+
+class PoolLink(models.Model):
+    """What control did with one positive-pool retest task: which episode it belongs to.
+
+    One per task (the testing app's ``RetestTask``), so taking a task in twice is
+    impossible. ``open`` while the retest has not been applied to the episode yet: the
+    job's "decided but not applied" query reads only open links (a partial index), not
+    every task of every round.
+    """
+
+    retest_task = models.OneToOneField(
+        "testing.RetestTask",
+        verbose_name="复核任务",
+        on_delete=models.CASCADE,
+        related_name="control_link",
+    )
+    risk_person = models.ForeignKey(
+        RiskPerson,
+        verbose_name="风险人员",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pool_links",
+    )
+    outcome = models.CharField("处理结果", max_length=16, choices=PoolLinkOutcome.choices)
+    reason = models.CharField("说明", max_length=500, blank=True)
+    open = models.BooleanField("待复核结果", default=True)
+    created_at = models.DateTimeField("纳入时间", auto_now_add=True)
+    applied_at = models.DateTimeField("复核结果处理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "混管阳性复核任务管控记录"
+        verbose_name_plural = "混管阳性复核任务管控记录"
+        indexes = [
+            models.Index(fields=["retest_task"], condition=Q(open=True), name="poollink_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.retest_task_id} → {self.risk_person_id or self.get_outcome_display()}"

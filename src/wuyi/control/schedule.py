@@ -168,6 +168,42 @@ def write_schedule(person: RiskPerson, the_plan: Plan) -> list[Task]:
     return tasks
 
 
+def write_schedules(plans: list[tuple[RiskPerson, Plan]]) -> int:
+    """``write_schedule`` for many saved people at once: two inserts and one team lookup.
+
+    Why: a positive pool's members enter control together, and a query per person per
+    step is what made intake cost ~8 ms a member. Returns the number of tasks written.
+    """
+    from wuyi.control.teams import assignee_maps
+
+    Stage.objects.bulk_create(
+        [
+            Stage(
+                risk_person=person,
+                seq=s.seq,
+                place=s.place,
+                start_date=s.start,
+                end_date=s.end,
+                until=s.until,
+                test_days=list(s.test_days),
+                daily_tests=s.daily_tests,
+            )
+            for person, the_plan in plans
+            for s in the_plan.stages
+        ],
+        batch_size=1000,
+    )
+    assignees = assignee_maps({person.household_id for person, _ in plans})
+    tasks: list[Task] = []
+    for person, the_plan in plans:
+        team = assignees.get(person.household_id, {})
+        for task in tasks_for(person, the_plan):
+            task.assignee_id = team.get(task.kind)
+            tasks.append(task)
+    Task.objects.bulk_create(tasks, batch_size=1000)
+    return len(tasks)
+
+
 def extend_open_schedules(today: dt.date, horizon: int = HORIZON_DAYS) -> int:
     """Top up the daily tasks of measures that last until an event; returns tasks added.
 

@@ -146,6 +146,23 @@ def assignee_map(household_id: int) -> dict[str, int]:
     return {kind: members.get(role, fallback) for kind, role in TASK_ROLES.items()}
 
 
+def assignee_maps(household_ids: set[int] | list[int]) -> dict[int, dict[str, int]]:
+    """``assignee_map`` for many households in one query (bulk intake of a positive pool)."""
+    by_household: dict[int, dict[str, int]] = {}
+    rows = TeamMember.objects.filter(team__household_id__in=list(household_ids)).values_list(
+        "team__household_id", "role", "staff_id"
+    )
+    for household_id, role, staff_id in rows.order_by("team__household_id", "id"):
+        by_household.setdefault(household_id, {})[role] = staff_id
+    maps = {}
+    for household_id, members in by_household.items():
+        fallback = next(iter(members.values()))
+        maps[household_id] = {
+            kind: members.get(role, fallback) for kind, role in TASK_ROLES.items()
+        }
+    return maps
+
+
 def _assign_open_tasks(team: FiveToOneTeam) -> None:
     for kind, staff_id in assignee_map(team.household_id).items():
         Task.objects.filter(

@@ -39,6 +39,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Avg, Count, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from wuyi.accounts import audit
@@ -70,6 +71,10 @@ MAX_ERRORS = 1000
 # How soon a positive pool's members must be retested, and an invalid tube resampled.
 RETEST_WITHIN = dt.timedelta(hours=6)
 RESAMPLE_WITHIN = dt.timedelta(hours=12)
+# Sent inside the result's transaction when positive pools got new retest tasks (keyword
+# arguments ``tube_ids`` and ``tasks``, the number created), so the control app queues the
+# pools in the same commit; testing never imports control.
+positive_pools_opened = Signal()
 
 OUTCOME_LABELS = dict(ResultOutcome.choices)
 
@@ -514,6 +519,8 @@ def open_tasks(
         RetestTask.objects.bulk_create(tasks, ignore_conflicts=True)
         created += RetestTask.objects.filter(source_tube_id__in=chunk, reason=reason).count()
         created -= before
+    if reason == TaskReason.POSITIVE_POOL and created:
+        positive_pools_opened.send(sender=RetestTask, tube_ids=list(tube_ids), tasks=created)
     return created
 
 
