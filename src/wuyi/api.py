@@ -28,3 +28,7 @@ api.add_router("/v1/", testing_router)
 from wuyi.testing.lab_api import router as lab_router  # noqa: E402
 
 api.add_router("/v1/lab/", lab_router)
+
+from wuyi.risk.api import router as risk_router  # noqa: E402
+
+api.add_router("/v1/risk/", risk_router)

@@ -190,3 +190,18 @@ def publish(notice: Notice) -> Notice:
     )
     audit.record("status", notice, after={"status": notice.status}, district_code="")
     return notice
+
+
+def notice_json(notice: Notice) -> dict:
+    """A notice as ``wuyi notice draft --json`` prints it and the API returns it."""
+    return {
+        "id": notice.pk,
+        "issuer": notice.issuer,
+        "year": notice.year,
+        "number": notice.number,
+        "date": notice.dated.isoformat(),
+        "status": notice.status,
+        "published_at": notice.published_at.isoformat() if notice.published_at else None,
+        "decisions": notice.decisions.count(),
+        "text": notice.text,
+    }

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from wuyi.risk.models import AreaStatus, RiskArea
 from wuyi.risk.resolve import tolerant
 from wuyi.territory.addresses import (
@@ -48,11 +50,18 @@ class Hit:
         }[self.verdict]
 
 
-def current_areas() -> list[tuple[RiskArea, str, dict]]:
-    """Each active area with its district and the parts a notice names it by (3 queries)."""
-    areas = list(
-        RiskArea.objects.filter(status=AreaStatus.ACTIVE).select_related("node").order_by("path")
-    )
+def current_areas(
+    queryset: QuerySet | None = None, limit: int | None = None
+) -> list[tuple[RiskArea, str, dict]]:
+    """Each active area with its district and the parts a notice names it by (3 queries).
+
+    ``queryset`` narrows the areas and ``limit`` caps them (the API passes the caller's
+    scoped areas: the public page lists every area, a district office only its own).
+    """
+    if queryset is None:
+        queryset = RiskArea.objects.all()
+    active = queryset.filter(status=AreaStatus.ACTIVE).select_related("node").order_by("path")
+    areas = list(active[:limit] if limit is not None else active)
     paths = {p for area in areas for p in ancestors_paths(area.path)}
     nodes = {n.path: n for n in Node.objects.filter(path__in=paths)}
     out = []

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from wuyi.risk.areas import propose_lowerings
-from wuyi.risk.drafting import DraftError, draft_notice, publish
+from wuyi.risk.drafting import DraftError, draft_notice, notice_json, publish
 from wuyi.risk.models import Notice
 from wuyi.risk.notice_parser import NoticeError, parse_notice
 from wuyi.risk.resolve import Gazetteer, resolve_notice
@@ -126,7 +126,7 @@ class Command(BaseCommand):
         except DraftError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
-            self.stdout.write(json.dumps(_notice_json(notice), ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(notice_json(notice), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(notice.text)
             self.stdout.write(f"(草稿 id={notice.pk};wuyi notice publish {notice.pk} 发布)")
@@ -163,7 +163,7 @@ class Command(BaseCommand):
         except DraftError as exc:
             raise CommandError(str(exc)) from exc
         if options["json"]:
-            self.stdout.write(json.dumps(_notice_json(notice), ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(notice_json(notice), ensure_ascii=False, indent=2))
         else:
             self.stdout.write(f"已发布:{notice}")
 
@@ -173,17 +173,3 @@ def _day(text: str | None) -> dt.date:
         return dt.date.fromisoformat(text) if text else dt.date.today()
     except ValueError as exc:
         raise CommandError(f"--date 应为 YYYY-MM-DD,收到 {text!r}") from exc
-
-
-def _notice_json(notice: Notice) -> dict:
-    return {
-        "id": notice.pk,
-        "issuer": notice.issuer,
-        "year": notice.year,
-        "number": notice.number,
-        "date": notice.dated.isoformat(),
-        "status": notice.status,
-        "published_at": notice.published_at.isoformat() if notice.published_at else None,
-        "decisions": notice.decisions.count(),
-        "text": notice.text,
-    }
