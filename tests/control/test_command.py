@@ -57,3 +57,17 @@ def test_daily_tops_up_and_escalates(city, capsys):
     assert result["retests"] == dict.fromkeys(
         ("pools", "entered", "already", "skipped", "cases", "released"), 0
     )
+
+
+def test_bench_pools_takes_members_in_and_applies_their_retests(city, capsys):
+    result = run(capsys, "bench-pools", "--pools", "1", "--members", "2")
+    assert result["take_in"]["entered"] == 2
+    assert (result["apply"]["cases"], result["apply"]["released"]) == (1, 1)
+    assert result["second_run_changed"] is False
+    assert result["take_in_ms_per_member"] > 0
+
+
+def test_bench_pools_refuses_more_members_than_the_registry_has(city, capsys):
+    with pytest.raises(CommandError, match="可用居民不足"):
+        call_command("control", "bench-pools", "--pools", "50", "--json")
+    assert not RiskPerson.objects.exists()

@@ -282,3 +282,125 @@ def run_here(risk_persons: int = 100_000, seed: int = 1, repeat: int = 20) -> di
         "releases_tomorrow_street": {**release_t, "people": len(released)},
         "grid_worker_day": {**grid_t, "households": len(households)},
     }
+
+
+def bench_pools(pools: int = 50, members: int = 10, seed: int = 1) -> dict:
+    """Time the positive-pool job on the configured database (a scratch copy: it writes).
+
+    Makes ``pools`` positive ``members``-in-1 tubes of residents not under control, with
+    their retest tasks and queue rows as the results flow leaves them, then times one run
+    of the job taking them in; then decides every retest (one positive member per pool,
+    the rest negative) and times the run applying them. Per member is what to compare
+    with the ~8 ms of one-by-one intake (``chain.identify`` + three transitions).
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from wuyi.control import pools as pool_intake
+    from wuyi.control.models import ACTIVE_STATES, PendingPool, RiskPerson
+    from wuyi.people.models import Resident, Status
+    from wuyi.testing.models import RetestTask, SamplingSite, Scan, TestingRound, Tube
+
+    wanted = pools * members
+    busy = RiskPerson.objects.filter(state__in=ACTIVE_STATES).values("resident_id")
+    ids = list(
+        Resident.objects.filter(status=Status.PRESENT)
+        .exclude(pk__in=busy)
+        .values_list("pk", flat=True)[: wanted * 20]
+    )
+    if len(ids) < wanted:
+        raise ValueError(f"数据库中可用居民不足:需要 {wanted} 人,只有 {len(ids)} 人")
+    chosen = random.Random(seed).sample(ids, wanted)
+    people = Resident.objects.in_bulk(chosen)
+    now = timezone.now()
+    code = f"BP{int(time.time())}"
+    first = people[chosen[0]]
+    with transaction.atomic():  # the setup is whole or absent
+        rnd = TestingRound.objects.create(
+            code=code, name="混管阳性入管基准", start_date=now.date(), end_date=now.date()
+        )
+        site = SamplingSite.objects.create(
+            code=code,
+            name="基准采样点",
+            node_id=first.household_id,
+            path=first.path,
+            district_code=first.district_code,
+        )
+        tubes = Tube.objects.bulk_create(
+            Tube(
+                barcode=f"{code}-{n:04d}",
+                round=rnd,
+                site=site,
+                pool_size=members,
+                capacity=members,
+                member_count=members,
+                opened_at=now,
+                path=site.path,
+                district_code=site.district_code,
+            )
+            for n in range(pools)
+        )
+        scans = Scan.objects.bulk_create(
+            Scan(
+                outcome="accepted",
+                round=rnd,
+                site=site,
+                tube=tubes[n // members],
+                resident=people[pk],
+                received_at=now,
+                path=people[pk].path,
+                grid_id=people[pk].grid_id,
+                district_code=people[pk].district_code,
+            )
+            for n, pk in enumerate(chosen)
+        )
+        RetestTask.objects.bulk_create(
+            RetestTask(
+                round=rnd,
+                reason="positive_pool",
+                source_tube_id=scan.tube_id,
+                source_scan=scan,
+                resident_id=scan.resident_id,
+                due_at=now + dt.timedelta(hours=6),
+                control="temporary",
+                path=scan.path,
+                grid_id=scan.grid_id,
+                district_code=scan.district_code,
+            )
+            for scan in scans
+        )
+        PendingPool.objects.bulk_create(PendingPool(tube=t, members=members) for t in tubes)
+
+    started = time.perf_counter()
+    taken = pool_intake.run()
+    take_s = time.perf_counter() - started
+    tasks = RetestTask.objects.filter(round=rnd)
+    first_of_pool = {t.pk: None for t in tubes}
+    for task in tasks.order_by("id"):
+        first_of_pool[task.source_tube_id] = first_of_pool[task.source_tube_id] or task.pk
+    tasks.update(control="released", outcome="negative", status="done", done_at=now)
+    tasks.filter(pk__in=list(first_of_pool.values())).update(
+        control="confirmed", outcome="positive"
+    )
+    started = time.perf_counter()
+    applied = pool_intake.run()
+    apply_s = time.perf_counter() - started
+    again = pool_intake.run()
+    return {
+        "database": connection_vendor(),
+        "pools": pools,
+        "members": wanted,
+        "take_in": taken,
+        "take_in_seconds": round(take_s, 3),
+        "take_in_ms_per_member": round(1000 * take_s / wanted, 2),
+        "apply": applied,
+        "apply_seconds": round(apply_s, 3),
+        "apply_ms_per_member": round(1000 * apply_s / wanted, 2),
+        "second_run_changed": any(again.values()),
+    }
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return connection.vendor

@@ -365,6 +365,7 @@ def _apply(links: list[PoolLink], user) -> Counts:
     people = RiskPerson.objects.select_for_update(of=("self",)).select_related("resident")
     people = {p.pk: p for p in people.filter(pk__in={link.risk_person_id for link in links})}
     releases: dict[dt.datetime, list[RiskPerson]] = defaultdict(list)
+    refused: list[tuple[int, str]] = []
     for link in links:
         task = link.retest_task
         at = task.done_at or now
@@ -389,13 +390,16 @@ def _apply(links: list[PoolLink], user) -> Counts:
                 try:
                     intake.retest_result(person.resident, False, user=user, at=at)
                 except ChainError as exc:
-                    link.reason = str(exc)[:500]
+                    refused.append((link.pk, str(exc)[:500]))
                     continue
             person.state = State.RELEASED
             counts.released += 1
     for at, group in releases.items():
         _release(group, at, user)
-    PoolLink.objects.bulk_update(links, ["open", "applied_at", "reason"], batch_size=1000)
+    # Plain UPDATEs: bulk_update's CASE per row cost more than everything else here.
+    PoolLink.objects.filter(pk__in=[link.pk for link in links]).update(open=False, applied_at=now)
+    for pk, reason in refused:
+        PoolLink.objects.filter(pk=pk).update(reason=reason)
     return counts
 
 

@@ -58,6 +58,13 @@ class Command(BaseCommand):
         bench.add_argument("--seed", type=int, default=1)
         bench.add_argument("--repeat", type=int, default=20)
         bench.add_argument("--json", action="store_true")
+        bp = sub.add_parser(
+            "bench-pools", help="混管阳性入管任务的耗时(会写入数据,请在副本/临时数据库上运行)"
+        )
+        bp.add_argument("--pools", type=int, default=50)
+        bp.add_argument("--members", type=int, default=10)
+        bp.add_argument("--seed", type=int, default=1)
+        bp.add_argument("--json", action="store_true")
 
     def handle(self, *args, **options):
         action = options["action"]
@@ -135,6 +142,18 @@ class Command(BaseCommand):
                 f"解除 {retests['released']} 人;补充任务 {added} 项;上报逾期 {escalated} 项"
             )
         return {"retests": retests, "tasks_added": added, "escalated": escalated}
+
+    def do_bench_pools(self, options) -> dict:
+        from wuyi.control.bench import bench_pools
+
+        try:
+            result = bench_pools(options["pools"], options["members"], options["seed"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        if not options["json"]:
+            for key, value in result.items():
+                self.stdout.write(f"{key}: {value}")
+        return result
 
     def do_bench(self, options) -> dict:
         from wuyi.control.bench import run_here
