@@ -3,7 +3,9 @@
 An active round ``CV1`` over the whole city in which nobody is sampled yet, so every
 resident is on the missed lists. Door knocks and exemptions are for grid workers and the
 offices; door notes for anyone whose grants cover the household (a resident for their own);
-the door page behind the QR code is public and shows nothing of the registry.
+the door page behind the QR code is public and shows nothing of the registry. Each of
+the three residents has a home-sampling request; the list and closing them are for grid
+workers and the offices, scoped like the requests' households.
 """
 
 from __future__ import annotations
@@ -37,6 +39,28 @@ def _round(world) -> None:
     world.round = TestingRound.objects.create(
         code=ROUND, name="覆盖矩阵轮次", status=RoundStatus.ACTIVE, start_date=today, end_date=today
     )
+
+
+def _home_sampling(world) -> None:
+    from wuyi.coverage.models import HomeSamplingRequest
+
+    _round(world)
+    for tag, zone in (("alice", "h1"), ("bob", "h2"), ("carol", "yz")):
+        person = world[tag]
+        request = HomeSamplingRequest.objects.create(
+            round=world.round,
+            resident=person,
+            path=person.path,
+            grid_id=person.grid_id,
+            district_code=person.district_code,
+        )
+        world.add(f"hsr_{tag}", request, zone, person.name)
+
+
+def _home_sampling_url(world, request) -> str:
+    if request is None:
+        return reverse("coverage:home_sampling", kwargs={"round_code": ROUND})
+    return reverse("coverage:home_sampling_close", kwargs={"round_code": ROUND, "pk": request.pk})
 
 
 def _node_url(name):
@@ -116,4 +140,21 @@ ROUTES = {
         setup=_round,
     ),
     "coverage:close": Route(LOGIN, objects=NODES, url=_node_url("coverage:close"), setup=_round),
+    "coverage:home_sampling": Route(
+        LOGIN,
+        url=_home_sampling_url,
+        shows=("hsr_alice", "hsr_bob", "hsr_carol"),
+        allowed=WORKERS,
+        setup=_home_sampling,
+    ),
+    "coverage:home_sampling_close": Route(
+        LOGIN,
+        method="POST",
+        objects=("hsr_alice", "hsr_bob", "hsr_carol"),
+        url=_home_sampling_url,
+        data=lambda world, request: {"action": "done", "note": "矩阵上门"},
+        allowed=WORKERS,
+        writes=True,
+        setup=_home_sampling,
+    ),
 }

@@ -71,7 +71,7 @@ def missing_residents(
     return qs.filter(cls=cls)
 
 
-def _labels(row: dict) -> tuple[str, str, str]:
+def place_labels(row: dict) -> tuple[str, str, str]:
     """(building, unit, room) names of a household, for a stairwell list."""
     building = unit = ""
     level = "household__parent"
@@ -85,7 +85,7 @@ def _labels(row: dict) -> tuple[str, str, str]:
 
 
 # The household and up to two levels above it: unit, building.
-_PLACE_FIELDS = [
+PLACE_FIELDS = [
     "household__name",
     *(f"household{'__parent' * depth}__{field}" for depth in (1, 2) for field in ("name", "kind")),
 ]
@@ -118,7 +118,7 @@ def missed_list(
             "birth_date",
             "id_number",
             "phone",
-            *_PLACE_FIELDS,
+            *PLACE_FIELDS,
             *_FLAG_FIELDS,
         )[:limit]
     )
@@ -148,7 +148,7 @@ def missed_list(
     genders = dict(Gender.choices)
     rows = []
     for r in residents:
-        building, unit, room = _labels(r)
+        building, unit, room = place_labels(r)
         rows.append(
             MissedRow(
                 resident_id=r["id"],

@@ -160,6 +160,18 @@ class HomeSamplingRequest(models.Model):
         related_name="+",
     )
     requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    # How the request was worked: done (with the tube or a note) or cancelled (why).
+    closed_at = models.DateTimeField("处理时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    tube_barcode = models.CharField("试管条码", max_length=32, blank=True)
+    outcome_note = models.CharField("处理说明或取消原因", max_length=200, blank=True)
     path = models.CharField("户编码路径", max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
@@ -177,7 +189,10 @@ class HomeSamplingRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["round", "resident"], name="home_sampling_once")
         ]
-        indexes = [models.Index(fields=["round", "path"], name="home_sampling_round_path")]
+        indexes = [
+            models.Index(fields=["round", "path"], name="home_sampling_round_path"),
+            models.Index(fields=["round", "grid"], name="home_sampling_round_grid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.resident_id}: {self.get_status_display()}"

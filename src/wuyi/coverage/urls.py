@@ -18,4 +18,10 @@ urlpatterns = [
     path("<str:round_code>/compounds/<int:pk>/", views.compound_picture, name="compound"),
     path("<str:round_code>/charts/<int:pk>/", views.chart, name="chart"),
     path("<str:round_code>/close/<int:pk>/", views.close_view, name="close"),
+    path("<str:round_code>/home-sampling/", views.home_sampling_list, name="home_sampling"),
+    path(
+        "<str:round_code>/home-sampling/<int:pk>/",
+        views.home_sampling_close,
+        name="home_sampling_close",
+    ),
 ]

@@ -22,19 +22,27 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
+from wuyi.accounts.reveal import REVEAL_ROLES
 from wuyi.accounts.scoping import has_role, scoped, user_grants
 from wuyi.coverage import (
     charts,
     close,
     door_knocking,
     door_notes,
+    home_sampling,
     jobs,
     missed,
     rollup,
     status,
     tallies,
 )
-from wuyi.coverage.models import ExemptReason, KnockResult, NoteSource
+from wuyi.coverage.models import (
+    ExemptReason,
+    HomeSamplingRequest,
+    HomeSamplingStatus,
+    KnockResult,
+    NoteSource,
+)
 from wuyi.people.models import Resident
 from wuyi.territory.models import Grid, Kind, Node
 from wuyi.territory.tree import ancestors_paths
@@ -87,7 +95,14 @@ def index(request: HttpRequest) -> HttpResponse:
     if request.user.is_superuser or not paths:
         nodes = scoped(Node.objects.filter(kind=Kind.DISTRICT), request.user).order_by("code")
     return render(
-        request, "coverage/index.html", {"rounds": rounds, "grids": grids, "nodes": nodes}
+        request,
+        "coverage/index.html",
+        {
+            "rounds": rounds,
+            "grids": grids,
+            "nodes": nodes,
+            "can_work": has_role(request.user, WORKER_ROLES),
+        },
     )
 
 
@@ -407,3 +422,92 @@ def close_view(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
             ),
         },
     )
+
+
+def _home_sampling_where(request: HttpRequest) -> dict:
+    """The optional ``grid``/``node`` narrowing of the home-sampling list, inside the grants."""
+    if request.GET.get("grid"):
+        return {"grid": _grid(request, request.GET["grid"])}
+    if request.GET.get("node", "").isdigit():
+        return {"node": _node(request, int(request.GET["node"]))}
+    return {}
+
+
+@login_required
+def home_sampling_list(request: HttpRequest, round_code: str) -> HttpResponse:
+    """Open home-sampling requests under the user's grants, building by building.
+
+    ``?status=closed`` lists the worked ones instead (newest first is not needed: the
+    same stair order lets a team check a building's visits at a glance).
+    """
+    round_ = _round(round_code)
+    if not has_role(request.user, WORKER_ROLES):
+        raise Http404("只有网格员和社区以上工作人员可以查看上门采样申请")
+    where = _home_sampling_where(request)
+    qs = home_sampling.requests_in_scope(round_, request.user, **where)
+    show_closed = request.GET.get("status") == "closed"
+    if show_closed:
+        qs = qs.exclude(status=HomeSamplingStatus.OPEN)
+    else:
+        qs = qs.filter(status=HomeSamplingStatus.OPEN)
+    return render(
+        request,
+        "coverage/home_sampling.html",
+        {
+            "round": round_,
+            "rows": home_sampling.request_rows(qs),
+            "show_closed": show_closed,
+            "grid": where.get("grid"),
+            "node": where.get("node"),
+            # The same narrowing for the open/closed switch.
+            "scope_query": "&".join(
+                f"{key}={request.GET[key]}" for key in ("grid", "node") if key in where
+            ),
+            "can_reveal": has_role(request.user, REVEAL_ROLES),
+        },
+    )
+
+
+@login_required
+@require_POST
+def home_sampling_close(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
+    """Mark one request done (tube barcode or note) or cancelled (reason); htmx gets the row."""
+    round_ = _round(round_code)
+    if not has_role(request.user, WORKER_ROLES):
+        raise Http404("只有网格员和社区以上工作人员可以处理上门采样申请")
+    item = home_sampling.requests_in_scope(round_, request.user).filter(pk=pk).first()
+    if item is None:
+        raise Http404("没有这条上门采样申请,或不在您的辖区内")
+    post = request.POST
+    error = ""
+    try:
+        if post.get("action") == "done":
+            home_sampling.mark_done(
+                item, request.user, post.get("tube_barcode", ""), post.get("note", "")
+            )
+        elif post.get("action") == "cancel":
+            home_sampling.cancel(
+                item, request.user, post.get("reason", ""), post.get("lift_exemption") == "on"
+            )
+        else:
+            raise home_sampling.HomeSamplingError("请选择“已上门采样”或“取消”")
+    except home_sampling.HomeSamplingError as exc:
+        error = str(exc)
+    if request.headers.get("HX-Request"):
+        [row] = home_sampling.request_rows(HomeSamplingRequest.objects.filter(pk=item.pk))
+        return render(
+            request,
+            "coverage/_home_sampling_row.html",
+            {
+                "round": round_,
+                "r": row,
+                "error": error,
+                "can_reveal": has_role(request.user, REVEAL_ROLES),
+            },
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        item.refresh_from_db()
+        messages.success(request, f"{item.resident.name}:{item.get_status_display()}")
+    return redirect(reverse("coverage:home_sampling", args=[round_code]))
