@@ -1,9 +1,10 @@
 """What designating and lowering an area sets off in other parts of wuyi.
 
 Control (issue 7) makes the residents inside risk persons under the area's measure,
-testing puts the area into daily rounds, services give it priority. Those apps connect
-receivers to these signals instead of risk importing them: the dependency points from
-them to risk, never back. Each signal is sent after the decision's transaction commits,
+``wuyi.risk.daily_testing`` puts a high-risk area into the daily single-tube round,
+services give it priority. The other apps connect receivers to these signals instead of
+risk importing them: the dependency points from them to risk, never back (daily testing
+is risk's own and only writes the testing app's round rows). Each signal is sent after the decision's transaction commits,
 with ``area`` (a RiskArea) and ``decision`` (the approved Decision).
 """
 
