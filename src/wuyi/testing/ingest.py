@@ -277,7 +277,7 @@ def ingest_one(event: Mapping, **kwargs) -> Answer:
 def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetime) -> list[Answer]:
     # --- Set-based reads that need no lock -------------------------------------------
     native_uuid = connection.features.has_native_uuid_field
-    ids = [e.event_id if native_uuid else e.event_id.hex for e in events if e.event_id]
+    ids = list({e.event_id if native_uuid else e.event_id.hex for e in events if e.event_id})
     stored = {
         (v if isinstance(v, uuid.UUID) else uuid.UUID(v)): (outcome, reason, barcode)
         for v, outcome, reason, barcode in _select(
@@ -286,51 +286,7 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
         )
     }
     live = [e for e in events if e.error is None and e.event_id not in stored]
-    rounds = {
-        code: (pk, status)
-        for pk, code, status in _select(
-            "SELECT id, code, status FROM testing_testinground WHERE code IN",
-            list({e.round_code for e in live}),
-        )
-    }
-    sites = {
-        row[1]: row
-        for row in _select(
-            "SELECT id, code, path, district_code FROM testing_samplingsite "
-            "WHERE active = %s AND code IN",
-            list({e.site_code for e in live}),
-            [True],
-        )
-    }
-    site_ids = [row[0] for row in sites.values()]
-    round_ids = [pk for pk, _ in rounds.values()]
-    round_sites = (
-        {
-            (r, s): size
-            for r, s, size in _select(
-                "SELECT round_id, site_id, pool_size FROM testing_roundsite "  # noqa: S608 (placeholders only; values are bound)
-                f"WHERE site_id IN ({','.join(['%s'] * len(site_ids))}) AND round_id IN",
-                round_ids,
-                site_ids,
-            )
-        }
-        if site_ids
-        else {}
-    )
-    desk_codes = list({e.desk_code for e in live if e.desk_code})
-    desks = (
-        {
-            (s, code): pk
-            for pk, s, code in _select(
-                "SELECT id, site_id, code FROM testing_desk "  # noqa: S608 (placeholders only; values are bound)
-                f"WHERE site_id IN ({','.join(['%s'] * len(site_ids))}) AND code IN",
-                desk_codes,
-                site_ids,
-            )
-        }
-        if site_ids
-        else {}
-    )
+    rounds, sites, round_sites, desks = _context(live)
     residents = _residents(live)
     pool_sizes = _pool_sizes(round_sites, sites)
 
@@ -397,20 +353,82 @@ def _duplicate(event_id: str, outcome: str, reason: str, barcode: str) -> Answer
     return Answer(event_id, DUPLICATE, outcome, reason, label, barcode)
 
 
-def _select(sql: str, values: list, before: list | None = None) -> list[tuple]:
-    """Rows of ``sql … IN (values)``, in chunks; ``before`` are the parameters ahead of the list.
+def _cursor():
+    """The DB-API cursor under Django's connection, inside Django's transaction.
 
-    Raw SQL because the ORM's per-value lookup preparation costs more than the query
-    itself for 500 event ids (see the module docstring).
+    The hot path skips Django's cursor wrapper (its per-statement bookkeeping and, on
+    SQLite, a regular expression over every statement cost as much as a small query);
+    ``_run`` still turns driver errors into Django's, so the retry logic sees them.
     """
+    connection.ensure_connection()
+    return connection.connection.cursor()
+
+
+def _run(cursor, sql: str, params: Sequence) -> list[tuple]:
+    """Execute ``sql`` (written with ``%s``) and return its rows."""
+    if connection.vendor == "sqlite":
+        sql = sql.replace("%s", "?")
+    with connection.wrap_database_errors:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _marks(count: int) -> str:
+    return ",".join(["%s"] * count)
+
+
+def _select(sql: str, values: list, before: list | None = None) -> list[tuple]:
+    """Rows of ``sql … IN (values)``, in chunks; ``before`` are the parameters ahead of the list."""
     if not values:
         return []
     rows: list[tuple] = []
-    with connection.cursor() as cursor:
-        for chunk in _chunks(values, CHUNK):
-            cursor.execute(f"{sql} ({','.join(['%s'] * len(chunk))})", [*(before or []), *chunk])
-            rows += cursor.fetchall()
+    cursor = _cursor()
+    for chunk in _chunks(values, CHUNK):
+        rows += _run(cursor, f"{sql} ({_marks(len(chunk))})", [*(before or []), *chunk])
     return rows
+
+
+def _context(events: list[_Event]) -> tuple[dict, dict, dict, dict]:
+    """The batch's active rounds, sites, round-site pool sizes and desks, in one query.
+
+    Returns ``rounds`` {code: (id, status)}, ``sites`` {code: (id, code, path, district)},
+    ``round_sites`` {(round id, site id): pool size or None} and ``desks``
+    {(site id, code): id}. Only active rounds are read: any other round is unknown to a
+    scan. A batch names one round and one site almost always, so the join stays tiny.
+    """
+    round_codes = list({e.round_code for e in events})
+    site_codes = list({e.site_code for e in events})
+    desk_codes = list({e.desk_code for e in events if e.desk_code})
+    rounds: dict = {}
+    sites: dict = {}
+    round_sites: dict = {}
+    desks: dict = {}
+    if not round_codes:
+        return rounds, sites, round_sites, desks
+    desk_join = (
+        f"LEFT JOIN testing_desk d ON d.site_id = s.id AND d.code IN ({_marks(len(desk_codes))}) "
+        if desk_codes
+        else "LEFT JOIN testing_desk d ON 1 = 0 "
+    )
+    rows = _run(
+        _cursor(),
+        "SELECT r.id, r.code, r.status, s.id, s.code, s.path, s.district_code, rs.id, "  # noqa: S608 (placeholders only; values are bound)
+        "rs.pool_size, d.id, d.code FROM testing_testinground r "
+        f"LEFT JOIN testing_samplingsite s ON s.active = %s AND s.code IN ({_marks(len(site_codes))}) "
+        "LEFT JOIN testing_roundsite rs ON rs.round_id = r.id AND rs.site_id = s.id "
+        f"{desk_join}WHERE r.status = %s AND r.code IN ({_marks(len(round_codes))})",
+        [True, *site_codes, *desk_codes, _ACTIVE, *round_codes],
+    )
+    for r_id, r_code, status, s_id, s_code, path, district, rs_id, size, d_id, d_code in rows:
+        rounds[r_code] = (r_id, status)
+        if s_id is None:
+            continue
+        sites[s_code] = (s_id, s_code, path, district)
+        if rs_id is not None:
+            round_sites[r_id, s_id] = size
+        if d_id is not None:
+            desks[s_id, d_code] = d_id
+    return rounds, sites, round_sites, desks
 
 
 def _residents(events: list[_Event]) -> dict[tuple, tuple]:
@@ -469,27 +487,25 @@ def _lock_tubes(barcodes: list[str]) -> dict[str, _Tube]:
     tubes: dict[str, _Tube] = {}
     if not barcodes:
         return tubes
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        for chunk in _chunks(barcodes, CHUNK):
-            marks = ",".join(["%s"] * len(chunk))
-            cursor.execute(
-                "SELECT id, barcode, round_id, site_id, capacity, member_count, status "  # noqa: S608 (placeholders only; values are bound)
-                f"FROM testing_tube WHERE barcode IN ({marks}) ORDER BY id{lock}",
-                chunk,
-            )
-            for pk, barcode, round_id, site_id, capacity, count, status in cursor.fetchall():
-                tubes[barcode] = _Tube(barcode, round_id, site_id, capacity, count, status, id=pk)
-        by_id = {t.id: t for t in tubes.values()}
-        for chunk in _chunks(list(by_id), CHUNK):
-            marks = ",".join(["%s"] * len(chunk))
-            cursor.execute(
-                "SELECT tube_id, resident_id, id_type, id_number FROM testing_scan "  # noqa: S608 (placeholders only; values are bound)
-                f"WHERE tube_id IN ({marks}) AND outcome = 'accepted' AND kind = 'bind'",
-                chunk,
-            )
-            for tube_id, resident_id, id_type, id_number in cursor.fetchall():
-                by_id[tube_id].members.add(_member_key(resident_id, id_type, id_number))
+    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update else ""
+    cursor = _cursor()
+    for chunk in _chunks(barcodes, CHUNK):
+        rows = _run(
+            cursor,
+            "SELECT t.id, t.barcode, t.round_id, t.site_id, t.capacity, t.member_count, "  # noqa: S608 (placeholders only; values are bound)
+            "t.status, s.resident_id, s.id_type, s.id_number FROM testing_tube t "
+            "LEFT JOIN testing_scan s ON s.tube_id = t.id AND s.outcome = 'accepted' "
+            f"AND s.kind = 'bind' WHERE t.barcode IN ({_marks(len(chunk))}) ORDER BY t.id{lock}",
+            chunk,
+        )
+        for pk, barcode, round_id, site_id, capacity, count, status, r_id, id_type, number in rows:
+            tube = tubes.get(barcode)
+            if tube is None:
+                tube = tubes[barcode] = _Tube(
+                    barcode, round_id, site_id, capacity, count, status, id=pk
+                )
+            if r_id is not None or number:
+                tube.members.add(_member_key(r_id, id_type, number))
     return tubes
 
 
@@ -580,130 +596,131 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
     native_uuid = connection.features.has_native_uuid_field
     now_db = stamp(now)
     site_rows = {row[0]: row for row in sites.values()}
-    with connection.cursor() as cursor:
-        # New tubes go in with their final counts; a barcode another batch created in the
-        # meantime comes back missing from RETURNING, and the batch is decided again.
-        new = sorted(
-            (t for t in tubes.values() if t.id is None and t.count), key=lambda t: t.barcode
+    cursor = _cursor()
+    # New tubes go in with their final counts; a barcode another batch created in the
+    # meantime comes back missing from RETURNING, and the batch is decided again.
+    new = sorted((t for t in tubes.values() if t.id is None and t.count), key=lambda t: t.barcode)
+    for chunk in _chunks(new, CHUNK):
+        rows = [
+            (
+                t.barcode,
+                t.round_id,
+                t.site_id,
+                t.desk_id,
+                t.pool_size,
+                t.capacity,
+                t.count,
+                t.status,
+                now_db,
+                stamp(t.sealed_at),
+                t.path,
+                t.district_code,
+            )
+            for t in chunk
+        ]
+        returned = _run(
+            cursor,
+            "INSERT INTO testing_tube (barcode, round_id, site_id, desk_id, pool_size, "  # noqa: S608 (placeholders only; values are bound)
+            "capacity, member_count, status, opened_at, sealed_at, path, district_code) "
+            f"VALUES {_values(12, len(rows))} ON CONFLICT (barcode) DO NOTHING "
+            "RETURNING id, barcode",
+            [v for row in rows for v in row],
         )
-        for chunk in _chunks(new, CHUNK):
-            rows = [
-                (
-                    t.barcode,
-                    t.round_id,
-                    t.site_id,
-                    t.desk_id,
-                    t.pool_size,
-                    t.capacity,
-                    t.count,
-                    t.status,
-                    now_db,
-                    stamp(t.sealed_at),
-                    t.path,
-                    t.district_code,
-                )
-                for t in chunk
-            ]
-            cursor.execute(
-                "INSERT INTO testing_tube (barcode, round_id, site_id, desk_id, pool_size, "  # noqa: S608 (placeholders only; values are bound)
-                "capacity, member_count, status, opened_at, sealed_at, path, district_code) "
-                f"VALUES {_values(12, len(rows))} ON CONFLICT (barcode) DO NOTHING "
-                "RETURNING id, barcode",
-                [v for row in rows for v in row],
-            )
-            created = dict((b, pk) for pk, b in cursor.fetchall())
-            if len(created) != len(chunk):
-                raise _LostRace
-            for t in chunk:
-                t.id = created[t.barcode]
-                t.dirty = False
-        changed = [t for t in tubes.values() if t.id is not None and t.dirty]
-        for chunk in _chunks(changed, CHUNK):
-            ids = [t.id for t in chunk]
-            count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
-            status_case = " ".join("WHEN %s THEN %s" for _ in chunk)
-            sealed_case = " ".join("WHEN %s THEN %s" for _ in chunk)
-            params: list = []
-            params += [v for t in chunk for v in (t.id, t.count)]
-            params += [v for t in chunk for v in (t.id, t.status)]
-            params += [v for t in chunk for v in (t.id, stamp(t.sealed_at))]
-            params += ids
-            cast = "::timestamptz" if connection.vendor == "postgresql" else ""
-            cursor.execute(
-                f"UPDATE testing_tube SET member_count = CASE id {count_case} END, "  # noqa: S608
-                f"status = CASE id {status_case} END, "
-                f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END{cast}) "
-                f"WHERE id IN ({','.join(['%s'] * len(ids))})",
-                params,
-            )
+        created = dict((b, pk) for pk, b in returned)
+        if len(created) != len(chunk):
+            raise _LostRace
+        for t in chunk:
+            t.id = created[t.barcode]
+            t.dirty = False
+    changed = [t for t in tubes.values() if t.id is not None and t.dirty]
+    for chunk in _chunks(changed, CHUNK):
+        ids = [t.id for t in chunk]
+        count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+        status_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+        sealed_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+        params: list = []
+        params += [v for t in chunk for v in (t.id, t.count)]
+        params += [v for t in chunk for v in (t.id, t.status)]
+        params += [v for t in chunk for v in (t.id, stamp(t.sealed_at))]
+        params += ids
+        cast = "::timestamptz" if connection.vendor == "postgresql" else ""
+        _run(
+            cursor,
+            f"UPDATE testing_tube SET member_count = CASE id {count_case} END, "  # noqa: S608
+            f"status = CASE id {status_case} END, "
+            f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END{cast}) "
+            f"WHERE id IN ({','.join(['%s'] * len(ids))})",
+            params,
+        )
 
-        scan_rows = []
-        sampled = []
-        for e in events:
-            a = e.answer
-            tube = tubes.get(e.barcode)
-            r = e.resident
-            if r is not None and a.status == ACCEPTED:
-                path, grid_id, district = r[4], r[5], r[6]
-            elif e.site_id is not None:
-                path, grid_id, district = site_rows[e.site_id][2], None, site_rows[e.site_id][3]
-            else:
-                path, grid_id, district = "", None, ""
-            # A registered resident is the resident row; only unregistered or refused
-            # persons keep the ID and phone as typed, for follow-up and for the record.
-            keep_typed = r is None
-            scan_rows.append(
-                (
-                    e.event_id if native_uuid else e.event_id.hex,
-                    e.kind,
-                    a.status,
-                    a.reason,
-                    e.round_id,
-                    e.site_id,
-                    e.desk_id,
-                    # Only an accepted event belongs to its tube; a refused one keeps the
-                    # barcode it was refused for.
-                    tube.id if a.status == ACCEPTED and tube is not None else None,
-                    e.barcode,
-                    r[0] if r is not None else None,
-                    e.id_type if keep_typed and e.kind == BIND else "",
-                    e.id_number if keep_typed else "",
-                    e.name if keep_typed else "",
-                    e.phone if keep_typed else "",
-                    a.follow_up,
-                    stamp(e.device_time),
-                    now_db,
-                    path,
-                    grid_id,
-                    district,
+    scan_rows = []
+    sampled = []
+    for e in events:
+        a = e.answer
+        tube = tubes.get(e.barcode)
+        r = e.resident
+        if r is not None and a.status == ACCEPTED:
+            path, grid_id, district = r[4], r[5], r[6]
+        elif e.site_id is not None:
+            path, grid_id, district = site_rows[e.site_id][2], None, site_rows[e.site_id][3]
+        else:
+            path, grid_id, district = "", None, ""
+        # A registered resident is the resident row; only unregistered or refused
+        # persons keep the ID and phone as typed, for follow-up and for the record.
+        keep_typed = r is None
+        scan_rows.append(
+            (
+                e.event_id if native_uuid else e.event_id.hex,
+                e.kind,
+                a.status,
+                a.reason,
+                e.round_id,
+                e.site_id,
+                e.desk_id,
+                # Only an accepted event belongs to its tube; a refused one keeps the
+                # barcode it was refused for.
+                tube.id if a.status == ACCEPTED and tube is not None else None,
+                e.barcode,
+                r[0] if r is not None else None,
+                e.id_type if keep_typed and e.kind == BIND else "",
+                e.id_number if keep_typed else "",
+                e.name if keep_typed else "",
+                e.phone if keep_typed else "",
+                a.follow_up,
+                stamp(e.device_time),
+                now_db,
+                path,
+                grid_id,
+                district,
+            )
+        )
+    for chunk in _chunks(scan_rows, CHUNK):
+        returned = _run(
+            cursor,
+            "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only; values are bound)
+            "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
+            "follow_up, device_time, received_at, path, grid_id, district_code) "
+            f"VALUES {_values(20, len(chunk))} ON CONFLICT (event_id) DO NOTHING "
+            "RETURNING id, event_id",
+            [v for row in chunk for v in row],
+        )
+        if len(returned) != len(chunk):
+            raise _LostRace
+        # RETURNING gives the event id as the database stores it, like row[0].
+        scan_ids = {v: pk for pk, v in returned}
+        for row in chunk:
+            if row[2] == ACCEPTED and row[1] == BIND and row[9] is not None:
+                sampled.append(
+                    (row[4], row[9], scan_ids[row[0]], now_db, row[17], row[18], row[19])
                 )
-            )
-        for chunk in _chunks(scan_rows, CHUNK):
-            cursor.execute(
-                "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only; values are bound)
-                "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
-                "follow_up, device_time, received_at, path, grid_id, district_code) "
-                f"VALUES {_values(20, len(chunk))} ON CONFLICT (event_id) DO NOTHING "
-                "RETURNING id, event_id",
-                [v for row in chunk for v in row],
-            )
-            returned = cursor.fetchall()
-            if len(returned) != len(chunk):
-                raise _LostRace
-            # RETURNING gives the event id as the database stores it, like row[0].
-            scan_ids = {v: pk for pk, v in returned}
-            for row in chunk:
-                if row[2] == ACCEPTED and row[1] == BIND and row[9] is not None:
-                    sampled.append(
-                        (row[4], row[9], scan_ids[row[0]], now_db, row[17], row[18], row[19])
-                    )
-        for chunk in _chunks(sampled, CHUNK):
-            cursor.execute(
-                "INSERT INTO testing_sampled (round_id, resident_id, first_scan_id, sampled_at, "  # noqa: S608 (placeholders only; values are bound)
-                f"path, grid_id, district_code) VALUES {_values(7, len(chunk))} "
-                "ON CONFLICT (round_id, resident_id) DO NOTHING",
-                [v for row in chunk for v in row],
-            )
+    for chunk in _chunks(sampled, CHUNK):
+        _run(
+            cursor,
+            "INSERT INTO testing_sampled (round_id, resident_id, first_scan_id, sampled_at, "  # noqa: S608 (placeholders only; values are bound)
+            f"path, grid_id, district_code) VALUES {_values(7, len(chunk))} "
+            "ON CONFLICT (round_id, resident_id) DO NOTHING",
+            [v for row in chunk for v in row],
+        )
 
 
 def _values(columns: int, rows: int) -> str:
