@@ -8,6 +8,7 @@ committed so that wuyi runs without gettext tools.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import gettext
 import re
 from pathlib import Path
@@ -15,13 +16,27 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 import wuyi
+from tests.conftest import make_user
+from tests.testing.conftest import Round
+from tests.testing.labkit import deliver, fill, make_lab, stranger, wuyi_csv
+from wuyi.accounts.models import Grant, Role, User
+from wuyi.testing.models import Tube
+from wuyi.testing.results import record_result
 
 PACKAGE = Path(wuyi.__file__).parent
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES"
 # The templates whose text this catalog is responsible for (other apps wrap theirs in turn).
-OWNED_TEMPLATES = ["base.html", "core", "territory", "risk"]
+OWNED_TEMPLATES = [
+    "templates/base.html",
+    "templates/core",
+    "templates/territory",
+    "templates/risk",
+    "templates/testing",
+    "accounts/templates",
+]
 
 
 def choose(client, language: str, next_url: str = "/") -> None:
@@ -143,6 +158,269 @@ def test_an_unknown_language_in_the_cookie_falls_back_to_chinese(client, db):
     assert '<html lang="zh-hans">' in page and "用户名" in page
 
 
+# --- The testing (sampling, lab, devices) and accounts pages -------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# The page's own words: title, headings, table headers, labels, buttons (a <select>'s options
+# are left out: some are model choices, which stay Chinese).
+CHROME = re.compile(r"<(title|h1|h2|th|label|button|summary)\b[^>]*>(.*?)</\1>", re.S)
+
+
+def untranslated(page: str, data: tuple[str, ...] = ()) -> list[str]:
+    """The bits of the page's headings, labels and buttons that are still in Chinese.
+
+    ``data`` are the names of places, rounds and labs shown in them: data, never translated.
+    """
+    found = []
+    for _tag, inner in CHROME.findall(page):
+        text = re.sub(r"<select\b.*?</select>", "", inner, flags=re.S)
+        text = re.sub(r"<[^>]+>", "", text)
+        for value in data:
+            text = text.replace(value, "")
+        if CJK.search(text):
+            found.append(" ".join(text.split()))
+    return found
+
+
+@pytest.fixture
+def stage(city, grid_worker):
+    """A round with a positive pool in grid A, a lab, and one user of each kind."""
+    rnd = Round(city)
+    lab = make_lab()
+    fill(rnd, "P1", [city.alice, stranger(1)])
+    deliver(lab, ["P1"], "BOX1")
+    record_result(lab, "P1", "positive")
+    fill(rnd, "T9", [city.bob])  # sealed two days ago, never delivered
+    Tube.objects.filter(barcode="T9").update(sealed_at=timezone.now() - dt.timedelta(days=2))
+    lab_staff = User.objects.create_user(username="lab1", password="correct horse battery 9")
+    Grant.objects.create(user=lab_staff, role=Role.LAB_STAFF, lab=lab)
+    site_staff = User.objects.create_user(username="caiyang", password="correct horse battery 9")
+    Grant.objects.create(user=site_staff, role=Role.SITE_STAFF, site=rnd.site)
+    office = make_user("street", Role.STREET_OFFICE, node=city.street)
+    return {"rnd": rnd, "lab": lab_staff, "site": site_staff, "office": office, "gw": grid_worker}
+
+
+# Data that appears in headings: names of the round, lab, sites, places and the device.
+DATA = (
+    "中文",  # the language switch names each language in itself
+    "第一轮全员核酸",
+    "第二轮全员核酸",
+    "太原市第一检测实验室",
+    "光华街社区采样点",
+    "坞城街道采样点",
+)
+
+# page → (who, url, English that must be there, the Chinese it replaces)
+PAGES = {
+    "round": (
+        "office",
+        lambda city: reverse("lab:round", args=["R1"]),
+        [
+            "Resulted",
+            "Positive pool rate",
+            "Pooling advised now",
+            "People in positive pooled tubes",
+        ],
+        ["已出结果", "阳性混管率", "当前建议混采方式", "阳性混管人员"],
+    ),
+    "sampling": (
+        "site",
+        lambda city: reverse("testing:sampling"),
+        [
+            "<title>Sampling · Wuyi</title>",
+            "Records on this device",
+            ">Register sample<",
+            ">Seal tube<",
+            "Testing round",
+            ">Resident ID card<",
+            'placeholder="Scan or type',
+        ],
+        ["本机记录", ">登记采样<", ">封管<", "检测轮次", ">居民身份证<", "扫描或输入试管条码"],
+    ),
+    "lab home": (
+        "lab",
+        lambda city: reverse("lab:home"),
+        [
+            "Upload a result file",
+            "Receive tubes",
+            "Enter a result by hand",
+            "Latest stored results",
+            ">Negative<",
+            ">Upload and store<",
+            "Lab code LAB01",
+        ],
+        [
+            "上传结果文件",
+            "接收试管",
+            "手工录入结果",
+            "最近入库的结果",
+            ">阴性<",
+            "实验室编码 LAB01",
+        ],
+    ),
+    "overdue": (
+        "office",
+        lambda city: reverse("lab:overdue"),
+        [
+            "<h1>Overdue tubes</h1>",
+            "Sealed but not delivered to a lab in time (1 tube)",
+            "Not boxed",
+        ],
+        ["<h1>超时试管</h1>", "封管后超时未送达实验室(1 管)", "未装箱"],
+    ),
+    "positives": (
+        "gw",
+        lambda city: reverse("lab:positives"),
+        [
+            "<h1>People in positive pooled tubes</h1>",
+            "Pooled tube P1",
+            "10-in-1 pooling",
+            "1 person",
+            "Grid / grid workers",
+            "Single-tube retest",
+        ],
+        ["<h1>阳性混管人员</h1>", "混管 P1", "10合1混采", "1 人", "网格 / 网格员"],
+    ),
+    "pool plan": (
+        "office",
+        lambda city: reverse("lab:pool_plan") + "?prevalence=1%25&population=10000",
+        [
+            "<h1>Pooling advice</h1>",
+            'At a prevalence of 0.0100, <strong id="best">10-in-1 pooling',
+            ">Calculate<",
+            "Expected tests per person",
+            "about 0.5%)",
+        ],
+        [
+            "<h1>混采方式建议</h1>",
+            '患病率 0.0100 时,建议 <strong id="best">10合1混采</strong>',
+            ">计算<",
+            "(约0.5%)",
+        ],
+    ),
+    "follow up": (
+        "office",
+        lambda city: reverse("testing:follow_up", args=["R1"]),
+        ["Sampled people not in the register", "1 sample<", "Sampled at"],
+        ["未在册采样人员", "1 人次", "采样时间"],
+    ),
+    "devices": (
+        "site",
+        lambda city: reverse("devices:list"),
+        [
+            "<h1>Devices</h1>",
+            "Issue a new token",
+            "Device tokens",
+            ">Revoke<",
+            "confirm('Once revoked, this device can no longer upload. Revoke it?')",
+            'optgroup label="Sampling site"',
+        ],
+        [
+            "<h1>设备管理</h1>",
+            "签发新令牌",
+            ">吊销<",
+            "confirm('吊销后该设备将无法再上传,确定吊销?')",
+        ],
+    ),
+    "audit log": (
+        "office",
+        lambda city: reverse("accounts:audit"),
+        ["<h1>Audit log", ">Filter<", "Export CSV", "<th>Reason</th>", "records</span>"],
+        ["<h1>审计日志", ">筛选<", "导出 CSV", "<th>事由</th>", "条</span>"],
+    ),
+    "reveal": (
+        "gw",
+        lambda city: reverse("accounts:reveal", args=["people.resident", city.alice.pk, "phone"]),
+        ["Reason for viewing the full phone number (recorded in the audit log)", ">View<"],
+        ["查看完整联系电话的事由(将记入审计日志)", ">查看<"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_testing_and_accounts_pages_are_in_english_once_chosen(client, city, stage, name):
+    who, url, english, chinese = PAGES[name]
+    client.force_login(stage[who])
+    choose(client, "en")
+    page = text_of(client.get(url(city)))
+    assert '<html lang="en">' in page or name == "reveal"  # the reveal form is an htmx fragment
+    for text in english:
+        assert text in page, text
+    for text in chinese:
+        assert text not in page, text
+    assert untranslated(page, DATA) == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_testing_and_accounts_pages_are_in_chinese_by_default(client, city, stage, name):
+    who, url, english, chinese = PAGES[name]
+    client.force_login(stage[who])
+    page = text_of(client.get(url(city)))
+    for text in chinese:
+        assert text in page, text
+    for text in english:
+        assert text not in page, text
+    assert untranslated(page, DATA)  # the chrome is Chinese, which this helper does see
+
+
+def test_the_chrome_check_sees_chinese_left_in_a_heading():
+    page = "<h1>第一轮全员核酸 · Results</h1><label>Type <select><option>一户一管</option></select></label>"
+    assert untranslated(page, DATA) == []
+    assert untranslated("<th>采样点</th><button>Scan</button>") == ["采样点"]
+
+
+def test_an_uploaded_file_with_errors_is_reported_in_english(client, city, stage):
+    client.force_login(stage["lab"])
+    choose(client, "en")
+    upload = wuyi_csv([("GHOST", "阴性", "", "", "2026-11-29 12:00")])
+    upload.name = "run.csv"
+    response = client.post(reverse("lab:upload"), {"file": upload})
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "1 rows of the file are invalid, so none of the file was stored" in page
+    assert "<th>Line</th>" in page and "<th>Tube barcode</th>" in page
+    assert untranslated(page, DATA) == []
+
+
+def test_a_hand_entry_and_a_revoked_device_are_confirmed_in_english(client, city, stage):
+    client.force_login(stage["lab"])
+    choose(client, "en")
+    response = client.post(
+        reverse("lab:enter"), {"barcode": "P1", "outcome": "positive"}, follow=True
+    )
+    assert "Entered: P1 (the same as the stored result, unchanged)" in text_of(response)
+
+    client.force_login(stage["site"])
+    issued = text_of(
+        client.post(reverse("devices:issue"), {"name": "二号台手机", "target": "site:S1"})
+    )
+    assert "<h1>Token issued</h1>" in issued
+    assert "Device “二号台手机”, bound to sampling site S1 光华街社区采样点." in issued
+    assert untranslated(issued, DATA) == []
+    token = stage["rnd"].token
+    page = text_of(client.post(reverse("devices:revoke", args=[token.pk]), follow=True))
+    assert f"Revoked “{token.name}”: the device is refused from its next request on" in page
+
+
+def test_the_sampling_endpoint_answers_in_the_chosen_language(client, city, stage):
+    client.force_login(stage["site"])
+    url = reverse("testing:sampling_scans")
+    bad = client.post(url, "[]", content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["detail"].startswith("请求格式错误")
+    choose(client, "en")
+    bad = client.post(url, "[]", content_type="application/json")
+    assert bad.json()["detail"] == 'Malformed request: expected {"events": [...]}'
+
+
+def test_a_revealed_value_is_labelled_in_english(client, city, stage):
+    client.force_login(stage["gw"])
+    choose(client, "en")
+    url = reverse("accounts:reveal", args=["people.resident", city.alice.pk, "phone"])
+    page = text_of(client.post(url, {"reason": "phoning about a retest"}))
+    assert 'title="Recorded in the audit log"' in page
+    assert "phone number: <strong>13812345678</strong>" in page
+
+
 # --- The catalog itself -------------------------------------------------------------------
 
 
@@ -211,7 +489,7 @@ def test_the_committed_mo_is_compiled_from_the_committed_po():
 @pytest.mark.parametrize("place", OWNED_TEMPLATES)
 def test_every_translate_tag_in_these_templates_is_in_the_catalog(place):
     msgids = {key[0] if isinstance(key, tuple) else key for key in read_po(CATALOG / "django.po")}
-    root = PACKAGE / "templates" / place
+    root = PACKAGE / place
     files = [root] if root.is_file() else sorted(root.rglob("*.html"))
     assert files
     for template in files:
