@@ -200,7 +200,7 @@ def stage(city, grid_worker):
     return {"rnd": rnd, "lab": lab_staff, "site": site_staff, "office": office, "gw": grid_worker}
 
 
-# Data that appears in headings: names of the round, lab, sites, places and the device.
+# Data that appears in headings: names of the round, lab, sites and people.
 DATA = (
     "中文",  # the language switch names each language in itself
     "第一轮全员核酸",
@@ -208,6 +208,7 @@ DATA = (
     "太原市第一检测实验室",
     "光华街社区采样点",
     "坞城街道采样点",
+    "张丽",
 )
 
 # page → (who, url, English that must be there, the Chinese it replaces)
@@ -327,6 +328,18 @@ PAGES = {
         lambda city: reverse("accounts:audit"),
         ["<h1>Audit log", ">Filter<", "Export CSV", "<th>Reason</th>", "records</span>"],
         ["<h1>审计日志", ">筛选<", "导出 CSV", "<th>事由</th>", "条</span>"],
+    ),
+    "resident code": (
+        "gw",
+        lambda city: reverse("testing:resident_code", args=[city.alice.pk]),
+        ["<h1>Sampling code of 张丽</h1>", "Print the codes of the whole household"],
+        ["<h1>张丽 的采样码</h1>", "打印全户采样码"],
+    ),
+    "household card": (
+        "gw",
+        lambda city: reverse("testing:household_card", args=[city.home1.pk]),
+        ["<h1>Sampling code card of household 101", ">Print<", "1 person</span>"],
+        ["<h1>101 户采样码卡", ">打印<", "1 人</span>"],
     ),
     "reveal": (
         "gw",
