@@ -18,8 +18,8 @@ def _hold(name: str, seconds: float, started, done) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX)
     started.set()
     time.sleep(seconds)
+    done.set()  # before letting go, so whoever gets in next sees it
     fcntl.flock(fd, fcntl.LOCK_UN)
-    done.set()
 
 
 @pytest.mark.django_db
