@@ -30,7 +30,7 @@ from wuyi.coverage.models import (
     KnockResult,
 )
 from wuyi.people import id_numbers
-from wuyi.people.models import Residence, Resident, Status
+from wuyi.people.models import IdType, Residence, Resident, Status
 from wuyi.people.services import move, register
 from wuyi.territory.models import Kind, Node
 
@@ -166,7 +166,8 @@ def _move_in(person: NewOccupant, household: Node) -> Resident:
         number = id_numbers.parse(person.id_number).number
     except id_numbers.IdNumberError as error:
         raise KnockError(f"新住户的证件号码有误:{error}") from error
-    existing = Resident.objects.filter(id_number=number).first()
+    # By (type, number): the unique index starts with the type; by number alone is a scan.
+    existing = Resident.objects.filter(id_type=IdType.RESIDENT_ID, id_number=number).first()
     if existing is not None:
         # Registered elsewhere (or moved out earlier): the same person moves in here.
         move(existing, household)

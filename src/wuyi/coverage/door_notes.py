@@ -35,7 +35,7 @@ from wuyi.accounts import audit
 from wuyi.coverage.models import DoorNote, NoteSource, NoteStatus
 from wuyi.coverage.rollup import EXEMPT_REASONS, SAMPLED, resident_classes
 from wuyi.people.masking import mask_name
-from wuyi.people.models import Resident, Status
+from wuyi.people.models import IdType, Resident, Status
 from wuyi.territory.models import Kind, Node
 from wuyi.testing.models import Sampled
 
@@ -234,7 +234,10 @@ def find_elsewhere(
             continue
         candidates = Resident.objects.exclude(household=household)
         if person.id_number:
-            candidates = candidates.filter(id_number=person.id_number.upper())
+            # Every ID type, so the (type, number) unique index answers it.
+            candidates = candidates.filter(
+                id_type__in=IdType.values, id_number=person.id_number.upper()
+            )
         else:
             candidates = candidates.filter(name=person.name.strip())
             if community_path:
