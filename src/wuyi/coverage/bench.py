@@ -515,28 +515,23 @@ def ingest_loop(seconds: float) -> dict:
     deadline = time.perf_counter() + seconds
     sites = list(SamplingSite.objects.filter(code__startswith="S9").values_list("path", "code"))
     site_by_community = dict(sites)
-    last = Resident.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    cursor_id = 0
+    # The residents still to sample, read once: the feeder must not be what limits ingest.
+    pending = list(
+        Resident.objects.filter(status="present", district_code__startswith="9")
+        # NOT EXISTS: one unique-index probe per row, not a 5M-row NOT IN list.
+        .exclude(Exists(Sampled.objects.filter(round=round_, resident=OuterRef("pk"))))
+        .order_by("id")
+        .values_list("id", "code_token", "path")[:400_000]
+    )
     accepted = batches = 0
     outcomes: dict[str, int] = {}
     started = time.perf_counter()
     tube = 0
-    while time.perf_counter() < deadline:
-        candidates = list(
-            Resident.objects.filter(
-                id__gt=cursor_id, status="present", district_code__startswith="9"
-            )
-            # NOT EXISTS: one unique-index probe per row, not a 5M-row NOT IN list per batch.
-            .exclude(Exists(Sampled.objects.filter(round=round_, resident=OuterRef("pk"))))
-            .order_by("id")
-            .values_list("id", "code_token", "path")[:500]
-        )
-        if not candidates:
-            if cursor_id >= last:
-                break
-            cursor_id = last
-            continue
-        cursor_id = candidates[-1][0]
+    at = 0
+    print("started", flush=True)  # the parent measures once ingest is under way
+    while time.perf_counter() < deadline and at < len(pending):
+        candidates = pending[at : at + 500]
+        at += 500
         events = []
         site = site_by_community[candidates[0][2][:29]]
         for n, (_rid, token, _path) in enumerate(candidates):
@@ -692,7 +687,8 @@ def run(argv: list[str] | None = None, **options) -> dict:
         stdout=subprocess.PIPE,
         text=True,
     )
-    time.sleep(5)  # ingest is under way before the first measurement
+    worker.stdout.readline()  # "started": the residents to sample are read
+    time.sleep(3)  # ingest is under way before the first measurement
     try:
         figures = measure(repeat)
     finally:
