@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -276,18 +276,19 @@ def ingest_one(event: Mapping, **kwargs) -> Answer:
 
 def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetime) -> list[Answer]:
     # --- Set-based reads that need no lock -------------------------------------------
-    native_uuid = connection.features.has_native_uuid_field
+    sql = _Sql()
+    native_uuid = sql.native_uuid
     ids = list({e.event_id if native_uuid else e.event_id.hex for e in events if e.event_id})
     stored = {
         (v if isinstance(v, uuid.UUID) else uuid.UUID(v)): (outcome, reason, barcode)
-        for v, outcome, reason, barcode in _select(
+        for v, outcome, reason, barcode in sql.select_in(
             "SELECT event_id, outcome, reason, tube_barcode FROM testing_scan WHERE event_id IN",
             ids,
         )
     }
     live = [e for e in events if e.error is None and e.event_id not in stored]
-    rounds, sites, round_sites, desks = _context(live)
-    residents = _residents(live)
+    rounds, sites, round_sites, desks = _context(sql, live)
+    residents = _residents(sql, live)
     pool_sizes = _pool_sizes(round_sites, sites)
 
     # --- Resolve each event's round, site, desk and person (still no lock) -----------
@@ -323,7 +324,7 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
     # --- Lock the tubes, decide in order, write ------------------------------------
     with write_lock(), transaction.atomic():
         barcodes = sorted({e.barcode for e in live if e.error is None})
-        tubes = _lock_tubes(barcodes)
+        tubes = _lock_tubes(sql, barcodes)
         seen: dict[uuid.UUID, Answer] = {}
         answers: list[Answer] = []
         for e in events:
@@ -344,7 +345,7 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
                 e.answer = _rejected(e.raw_id, e.error)
             seen[e.event_id] = e.answer
             answers.append(e.answer)
-        _write([e for e in events if e.answer is not None], tubes, sites, now)
+        _write(sql, [e for e in events if e.answer is not None], tubes, sites, now)
     return answers
 
 
@@ -353,42 +354,47 @@ def _duplicate(event_id: str, outcome: str, reason: str, barcode: str) -> Answer
     return Answer(event_id, DUPLICATE, outcome, reason, label, barcode)
 
 
-def _cursor():
+class _Sql:
     """The DB-API cursor under Django's connection, inside Django's transaction.
 
     The hot path skips Django's cursor wrapper (its per-statement bookkeeping and, on
-    SQLite, a regular expression over every statement cost as much as a small query);
-    ``_run`` still turns driver errors into Django's, so the retry logic sees them.
+    SQLite, a regular expression over every statement cost as much as a small query) and
+    reads the connection's features once per batch (each ``django.db.connection.x`` is a
+    context-local lookup). Driver errors are still turned into Django's, so the retry
+    logic sees them.
     """
-    connection.ensure_connection()
-    return connection.connection.cursor()
 
+    def __init__(self) -> None:
+        self.db = db = connections[DEFAULT_DB_ALIAS]
+        db.ensure_connection()
+        self.cursor = db.connection.cursor()
+        self.sqlite = db.vendor == "sqlite"
+        self.native_uuid = db.features.has_native_uuid_field
+        self.for_update = db.features.has_select_for_update
+        self.errors = db.wrap_database_errors
 
-def _run(cursor, sql: str, params: Sequence) -> list[tuple]:
-    """Execute ``sql`` (written with ``%s``) and return its rows."""
-    if connection.vendor == "sqlite":
-        sql = sql.replace("%s", "?")
-    with connection.wrap_database_errors:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
+    def rows(self, sql: str, params: Sequence) -> list[tuple]:
+        """Execute ``sql`` (written with ``%s``) and return its rows."""
+        if self.sqlite:
+            sql = sql.replace("%s", "?")
+        cursor = self.cursor
+        with self.errors:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def select_in(self, sql: str, values: list, before: list | None = None) -> list[tuple]:
+        """Rows of ``sql … IN (values)``, in chunks; ``before`` are the parameters ahead of it."""
+        rows: list[tuple] = []
+        for chunk in _chunks(values, CHUNK):
+            rows += self.rows(f"{sql} ({_marks(len(chunk))})", [*(before or []), *chunk])
+        return rows
 
 
 def _marks(count: int) -> str:
     return ",".join(["%s"] * count)
 
 
-def _select(sql: str, values: list, before: list | None = None) -> list[tuple]:
-    """Rows of ``sql … IN (values)``, in chunks; ``before`` are the parameters ahead of the list."""
-    if not values:
-        return []
-    rows: list[tuple] = []
-    cursor = _cursor()
-    for chunk in _chunks(values, CHUNK):
-        rows += _run(cursor, f"{sql} ({_marks(len(chunk))})", [*(before or []), *chunk])
-    return rows
-
-
-def _context(events: list[_Event]) -> tuple[dict, dict, dict, dict]:
+def _context(sql: _Sql, events: list[_Event]) -> tuple[dict, dict, dict, dict]:
     """The batch's active rounds, sites, round-site pool sizes and desks, in one query.
 
     Returns ``rounds`` {code: (id, status)}, ``sites`` {code: (id, code, path, district)},
@@ -410,8 +416,7 @@ def _context(events: list[_Event]) -> tuple[dict, dict, dict, dict]:
         if desk_codes
         else "LEFT JOIN testing_desk d ON 1 = 0 "
     )
-    rows = _run(
-        _cursor(),
+    rows = sql.rows(
         "SELECT r.id, r.code, r.status, s.id, s.code, s.path, s.district_code, rs.id, "  # noqa: S608 (placeholders only; values are bound)
         "rs.pool_size, d.id, d.code FROM testing_testinground r "
         f"LEFT JOIN testing_samplingsite s ON s.active = %s AND s.code IN ({_marks(len(site_codes))}) "
@@ -431,12 +436,12 @@ def _context(events: list[_Event]) -> tuple[dict, dict, dict, dict]:
     return rounds, sites, round_sites, desks
 
 
-def _residents(events: list[_Event]) -> dict[tuple, tuple]:
+def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
     """Registered persons by scanned token and by typed (ID type, number), in two queries."""
     columns = "SELECT id, code_token, id_type, id_number, path, grid_id, district_code "
     found: dict[tuple, tuple] = {}
     tokens = list({e.token for e in events if e.token})
-    for row in _select(columns + "FROM people_resident WHERE code_token IN", tokens):
+    for row in sql.select_in(columns + "FROM people_resident WHERE code_token IN", tokens):
         found["token", row[1]] = row
     typed: dict[str, set[str]] = {}
     for e in events:
@@ -445,7 +450,7 @@ def _residents(events: list[_Event]) -> dict[tuple, tuple]:
     # By (type, number): the unique index starts with the type, and a lookup by number
     # alone scans the whole index (seconds per batch at 5 million residents).
     for id_type, numbers in typed.items():
-        for row in _select(
+        for row in sql.select_in(
             columns + "FROM people_resident WHERE id_type = %s AND id_number IN",
             list(numbers),
             [id_type],
@@ -482,16 +487,14 @@ def _pool_sizes(round_sites: dict, sites: dict) -> dict[tuple[int, int], int]:
     return sizes
 
 
-def _lock_tubes(barcodes: list[str]) -> dict[str, _Tube]:
+def _lock_tubes(sql: _Sql, barcodes: list[str]) -> dict[str, _Tube]:
     """The existing tubes of the batch, locked until commit, with their current members."""
     tubes: dict[str, _Tube] = {}
     if not barcodes:
         return tubes
-    lock = " FOR UPDATE OF t" if connection.features.has_select_for_update else ""
-    cursor = _cursor()
+    lock = " FOR UPDATE OF t" if sql.for_update else ""
     for chunk in _chunks(barcodes, CHUNK):
-        rows = _run(
-            cursor,
+        rows = sql.rows(
             "SELECT t.id, t.barcode, t.round_id, t.site_id, t.capacity, t.member_count, "  # noqa: S608 (placeholders only; values are bound)
             "t.status, s.resident_id, s.id_type, s.id_number FROM testing_tube t "
             "LEFT JOIN testing_scan s ON s.tube_id = t.id AND s.outcome = 'accepted' "
@@ -583,9 +586,9 @@ def _chunks(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
-def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> None:
+def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> None:
     """New tubes, changed tubes, every decided event, and the per-round sampled markers."""
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = sql.db.ops.adapt_datetimefield_value
     stamps: dict = {}
 
     def stamp(value):  # a batch repeats device times: adapt each once
@@ -593,10 +596,9 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
             stamps[value] = adapt(value)
         return stamps[value]
 
-    native_uuid = connection.features.has_native_uuid_field
+    native_uuid = sql.native_uuid
     now_db = stamp(now)
     site_rows = {row[0]: row for row in sites.values()}
-    cursor = _cursor()
     # New tubes go in with their final counts; a barcode another batch created in the
     # meantime comes back missing from RETURNING, and the batch is decided again.
     new = sorted((t for t in tubes.values() if t.id is None and t.count), key=lambda t: t.barcode)
@@ -618,8 +620,7 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
             )
             for t in chunk
         ]
-        returned = _run(
-            cursor,
+        returned = sql.rows(
             "INSERT INTO testing_tube (barcode, round_id, site_id, desk_id, pool_size, "  # noqa: S608 (placeholders only; values are bound)
             "capacity, member_count, status, opened_at, sealed_at, path, district_code) "
             f"VALUES {_values(12, len(rows))} ON CONFLICT (barcode) DO NOTHING "
@@ -643,9 +644,8 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
         params += [v for t in chunk for v in (t.id, t.status)]
         params += [v for t in chunk for v in (t.id, stamp(t.sealed_at))]
         params += ids
-        cast = "::timestamptz" if connection.vendor == "postgresql" else ""
-        _run(
-            cursor,
+        cast = "" if sql.sqlite else "::timestamptz"
+        sql.rows(
             f"UPDATE testing_tube SET member_count = CASE id {count_case} END, "  # noqa: S608
             f"status = CASE id {status_case} END, "
             f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END{cast}) "
@@ -695,8 +695,7 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
             )
         )
     for chunk in _chunks(scan_rows, CHUNK):
-        returned = _run(
-            cursor,
+        returned = sql.rows(
             "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only; values are bound)
             "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
             "follow_up, device_time, received_at, path, grid_id, district_code) "
@@ -714,8 +713,7 @@ def _write(events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> N
                     (row[4], row[9], scan_ids[row[0]], now_db, row[17], row[18], row[19])
                 )
     for chunk in _chunks(sampled, CHUNK):
-        _run(
-            cursor,
+        sql.rows(
             "INSERT INTO testing_sampled (round_id, resident_id, first_scan_id, sampled_at, "  # noqa: S608 (placeholders only; values are bound)
             f"path, grid_id, district_code) VALUES {_values(7, len(chunk))} "
             "ON CONFLICT (round_id, resident_id) DO NOTHING",
