@@ -282,7 +282,8 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
     stored = {
         (v if isinstance(v, uuid.UUID) else uuid.UUID(v)): (outcome, reason, barcode)
         for v, outcome, reason, barcode in sql.select_in(
-            "SELECT event_id, outcome, reason, tube_barcode FROM testing_scan WHERE event_id IN",
+            "SELECT event_id, outcome, reason, tube_barcode FROM testing_scan WHERE",
+            "event_id",
             ids,
         )
     }
@@ -367,8 +368,16 @@ class _Sql:
     def __init__(self) -> None:
         self.db = db = connections[DEFAULT_DB_ALIAS]
         db.ensure_connection()
-        self.cursor = db.connection.cursor()
         self.sqlite = db.vendor == "sqlite"
+        if db.vendor == "postgresql":
+            # Server-side binding: psycopg sends the values apart from the statement,
+            # where Django's default client-side cursor quotes each of a batch's 10,000
+            # values into the SQL text in Python.
+            import psycopg
+
+            self.cursor = psycopg.Cursor(db.connection)
+        else:
+            self.cursor = db.connection.cursor()
         self.native_uuid = db.features.has_native_uuid_field
         self.for_update = db.features.has_select_for_update
         self.errors = db.wrap_database_errors
@@ -382,12 +391,49 @@ class _Sql:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
-    def select_in(self, sql: str, values: list, before: list | None = None) -> list[tuple]:
-        """Rows of ``sql … IN (values)``, in chunks; ``before`` are the parameters ahead of it."""
+    def select_in(
+        self, sql: str, column: str, values: list, before: list | None = None, tail: str = ""
+    ) -> list[tuple]:
+        """Rows of ``sql column IN values tail``; ``before`` are the parameters ahead of it.
+
+        PostgreSQL gets one array (``= ANY(%s)``): psycopg splits a statement's placeholders
+        in Python, milliseconds for a list of 500.
+        """
+        if not values:
+            return []
+        if not self.sqlite:
+            return self.rows(f"{sql} {column} = ANY(%s){tail}", [*(before or []), list(values)])
         rows: list[tuple] = []
         for chunk in _chunks(values, CHUNK):
-            rows += self.rows(f"{sql} ({_marks(len(chunk))})", [*(before or []), *chunk])
+            rows += self.rows(
+                f"{sql} {column} IN ({_marks(len(chunk))}){tail}", [*(before or []), *chunk]
+            )
         return rows
+
+    def insert(self, table: str, columns: str, types: str, rows: list[tuple], tail: str):
+        """``INSERT INTO table (columns) … tail`` of ``rows``; what ``tail``'s RETURNING gives.
+
+        SQLite: multi-row ``VALUES`` in chunks under its bound-parameter limit.
+        PostgreSQL: one ``unnest`` of one array per column (``types`` gives each array's
+        type), so the statement has a few dozen parameters whatever the batch's size.
+        """
+        returned: list[tuple] = []
+        if not rows:
+            return returned
+        if not self.sqlite:
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            casts = ", ".join(f"%s::{t}[]" for t in types.split())
+            return self.rows(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {tail}",  # noqa: S608 (our table and column names; values are bound)
+                arrays,
+            )
+        width = len(rows[0])
+        for chunk in _chunks(rows, CHUNK):
+            returned += self.rows(
+                f"INSERT INTO {table} ({columns}) VALUES {_values(width, len(chunk))} {tail}",  # noqa: S608 (our table and column names; values are bound)
+                [v for row in chunk for v in row],
+            )
+        return returned
 
 
 def _marks(count: int) -> str:
@@ -441,7 +487,7 @@ def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
     columns = "SELECT id, code_token, id_type, id_number, path, grid_id, district_code "
     found: dict[tuple, tuple] = {}
     tokens = list({e.token for e in events if e.token})
-    for row in sql.select_in(columns + "FROM people_resident WHERE code_token IN", tokens):
+    for row in sql.select_in(columns + "FROM people_resident WHERE", "code_token", tokens):
         found["token", row[1]] = row
     typed: dict[str, set[str]] = {}
     for e in events:
@@ -451,7 +497,8 @@ def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
     # alone scans the whole index (seconds per batch at 5 million residents).
     for id_type, numbers in typed.items():
         for row in sql.select_in(
-            columns + "FROM people_resident WHERE id_type = %s AND id_number IN",
+            columns + "FROM people_resident WHERE id_type = %s AND",
+            "id_number",
             list(numbers),
             [id_type],
         ):
@@ -494,12 +541,14 @@ def _lock_tubes(sql: _Sql, barcodes: list[str]) -> dict[str, _Tube]:
         return tubes
     lock = " FOR UPDATE OF t" if sql.for_update else ""
     for chunk in _chunks(barcodes, CHUNK):
-        rows = sql.rows(
-            "SELECT t.id, t.barcode, t.round_id, t.site_id, t.capacity, t.member_count, "  # noqa: S608 (placeholders only; values are bound)
+        rows = sql.select_in(
+            "SELECT t.id, t.barcode, t.round_id, t.site_id, t.capacity, t.member_count, "
             "t.status, s.resident_id, s.id_type, s.id_number FROM testing_tube t "
             "LEFT JOIN testing_scan s ON s.tube_id = t.id AND s.outcome = 'accepted' "
-            f"AND s.kind = 'bind' WHERE t.barcode IN ({_marks(len(chunk))}) ORDER BY t.id{lock}",
+            "AND s.kind = 'bind' WHERE",
+            "t.barcode",
             chunk,
+            tail=f" ORDER BY t.id{lock}",
         )
         for pk, barcode, round_id, site_id, capacity, count, status, r_id, id_type, number in rows:
             tube = tubes.get(barcode)
@@ -620,12 +669,13 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
             )
             for t in chunk
         ]
-        returned = sql.rows(
-            "INSERT INTO testing_tube (barcode, round_id, site_id, desk_id, pool_size, "  # noqa: S608 (placeholders only; values are bound)
-            "capacity, member_count, status, opened_at, sealed_at, path, district_code) "
-            f"VALUES {_values(12, len(rows))} ON CONFLICT (barcode) DO NOTHING "
-            "RETURNING id, barcode",
-            [v for row in rows for v in row],
+        returned = sql.insert(
+            "testing_tube",
+            "barcode, round_id, site_id, desk_id, pool_size, capacity, member_count, status, "
+            "opened_at, sealed_at, path, district_code",
+            "text bigint bigint bigint int int int text timestamptz timestamptz text text",
+            rows,
+            "ON CONFLICT (barcode) DO NOTHING RETURNING id, barcode",
         )
         created = dict((b, pk) for pk, b in returned)
         if len(created) != len(chunk):
@@ -634,6 +684,20 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
             t.id = created[t.barcode]
             t.dirty = False
     changed = [t for t in tubes.values() if t.id is not None and t.dirty]
+    if changed and not sql.sqlite:
+        sql.rows(
+            "UPDATE testing_tube t SET member_count = v.count, status = v.status, "
+            "sealed_at = COALESCE(t.sealed_at, v.sealed_at) FROM unnest("
+            "%s::bigint[], %s::int[], %s::text[], %s::timestamptz[]) AS v(id, count, status, "
+            "sealed_at) WHERE t.id = v.id",
+            [
+                [t.id for t in changed],
+                [t.count for t in changed],
+                [t.status for t in changed],
+                [stamp(t.sealed_at) for t in changed],
+            ],
+        )
+        changed = []
     for chunk in _chunks(changed, CHUNK):
         ids = [t.id for t in chunk]
         count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
@@ -644,11 +708,10 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
         params += [v for t in chunk for v in (t.id, t.status)]
         params += [v for t in chunk for v in (t.id, stamp(t.sealed_at))]
         params += ids
-        cast = "" if sql.sqlite else "::timestamptz"
         sql.rows(
             f"UPDATE testing_tube SET member_count = CASE id {count_case} END, "  # noqa: S608
             f"status = CASE id {status_case} END, "
-            f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END{cast}) "
+            f"sealed_at = COALESCE(sealed_at, CASE id {sealed_case} END) "
             f"WHERE id IN ({','.join(['%s'] * len(ids))})",
             params,
         )
@@ -695,13 +758,15 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
             )
         )
     for chunk in _chunks(scan_rows, CHUNK):
-        returned = sql.rows(
-            "INSERT INTO testing_scan (event_id, kind, outcome, reason, round_id, site_id, "  # noqa: S608 (placeholders only; values are bound)
-            "desk_id, tube_id, tube_barcode, resident_id, id_type, id_number, name, phone, "
-            "follow_up, device_time, received_at, path, grid_id, district_code) "
-            f"VALUES {_values(20, len(chunk))} ON CONFLICT (event_id) DO NOTHING "
-            "RETURNING id, event_id",
-            [v for row in chunk for v in row],
+        returned = sql.insert(
+            "testing_scan",
+            "event_id, kind, outcome, reason, round_id, site_id, desk_id, tube_id, "
+            "tube_barcode, resident_id, id_type, id_number, name, phone, follow_up, "
+            "device_time, received_at, path, grid_id, district_code",
+            f"{'uuid' if native_uuid else 'text'} text text text bigint bigint bigint bigint "
+            "text bigint text text text text boolean timestamptz timestamptz text bigint text",
+            chunk,
+            "ON CONFLICT (event_id) DO NOTHING RETURNING id, event_id",
         )
         if len(returned) != len(chunk):
             raise _LostRace
@@ -712,13 +777,13 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
                 sampled.append(
                     (row[4], row[9], scan_ids[row[0]], now_db, row[17], row[18], row[19])
                 )
-    for chunk in _chunks(sampled, CHUNK):
-        sql.rows(
-            "INSERT INTO testing_sampled (round_id, resident_id, first_scan_id, sampled_at, "  # noqa: S608 (placeholders only; values are bound)
-            f"path, grid_id, district_code) VALUES {_values(7, len(chunk))} "
-            "ON CONFLICT (round_id, resident_id) DO NOTHING",
-            [v for row in chunk for v in row],
-        )
+    sql.insert(
+        "testing_sampled",
+        "round_id, resident_id, first_scan_id, sampled_at, path, grid_id, district_code",
+        "bigint bigint bigint timestamptz text bigint text",
+        sampled,
+        "ON CONFLICT (round_id, resident_id) DO NOTHING",
+    )
 
 
 def _values(columns: int, rows: int) -> str:
