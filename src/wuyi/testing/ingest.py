@@ -777,6 +777,10 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
                 sampled.append(
                     (row[4], row[9], scan_ids[row[0]], now_db, row[17], row[18], row[19])
                 )
+    # In (round, resident) order: two batches sampling the same people then take the
+    # unique index's locks in the same order and wait for each other instead of
+    # deadlocking (PostgreSQL notices a deadlock only after a second, then one retries).
+    sampled.sort(key=lambda row: (row[0], row[1]))
     sql.insert(
         "testing_sampled",
         "round_id, resident_id, first_scan_id, sampled_at, path, grid_id, district_code",
