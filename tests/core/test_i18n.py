@@ -395,9 +395,12 @@ def test_an_uploaded_file_with_errors_is_reported_in_english(client, city, stage
     assert untranslated(page, DATA) == []
 
 
-def test_a_hand_entry_and_a_revoked_device_are_confirmed_in_english(client, city, stage):
+def test_a_receipt_a_hand_entry_and_a_revoked_device_are_confirmed_in_english(client, city, stage):
     client.force_login(stage["lab"])
     choose(client, "en")
+    page = text_of(client.post(reverse("lab:receive"), {"barcodes": "NOPE"}))
+    assert "Tubes received now: 0; already received before: 0; refused: 1." in page
+    assert "<li>NOPE: " in page
     response = client.post(
         reverse("lab:enter"), {"barcode": "P1", "outcome": "positive"}, follow=True
     )

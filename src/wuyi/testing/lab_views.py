@@ -97,7 +97,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     try:
         parsed = ResultFile(upload, upload.name)
     except ResultFileError as exc:
-        return _render_home(request, lab, upload_error=f"{upload.name}:{exc}")
+        return _render_home(
+            request,
+            lab,
+            upload_error=gettext("%(file)s:%(error)s") % {"file": upload.name, "error": exc},
+        )
     report = apply_results(
         lab,
         parsed.rows(),
