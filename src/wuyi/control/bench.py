@@ -191,19 +191,7 @@ def run_here(risk_persons: int = 100_000, seed: int = 1, repeat: int = 20) -> di
             stages, tasks, log = [], [], []
             for person in people:
                 the_plan = plans[(person.category, person.start_date)][1]
-                stages.extend(
-                    Stage(
-                        risk_person=person,
-                        seq=s.seq,
-                        place=s.place,
-                        start_date=s.start,
-                        end_date=s.end,
-                        until=s.until,
-                        test_days=list(s.test_days),
-                        daily_tests=s.daily_tests,
-                    )
-                    for s in the_plan.stages
-                )
+                stages.extend(schedule.stages_for(person, the_plan))
                 for task in schedule.tasks_for(person, the_plan):
                     # A realistic backlog: past tasks were done, about 3% of them were not.
                     if task.due_at < now and rng.random() >= 0.03:

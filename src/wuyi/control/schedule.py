@@ -143,11 +143,9 @@ def tasks_for(person: RiskPerson, the_plan: Plan, until: dt.date | None = None) 
     return tasks
 
 
-def write_schedule(person: RiskPerson, the_plan: Plan) -> list[Task]:
-    """Store the plan's stages and tasks for a saved person; tasks go to its team if formed."""
-    from wuyi.control.teams import assignee_map
-
-    Stage.objects.bulk_create(
+def stages_for(person: RiskPerson, the_plan: Plan) -> list[Stage]:
+    """The plan's stages as unsaved rows of ``person`` (one place and span each)."""
+    return [
         Stage(
             risk_person=person,
             seq=s.seq,
@@ -159,7 +157,14 @@ def write_schedule(person: RiskPerson, the_plan: Plan) -> list[Task]:
             daily_tests=s.daily_tests,
         )
         for s in the_plan.stages
-    )
+    ]
+
+
+def write_schedule(person: RiskPerson, the_plan: Plan) -> list[Task]:
+    """Store the plan's stages and tasks for a saved person; tasks go to its team if formed."""
+    from wuyi.control.teams import assignee_map
+
+    Stage.objects.bulk_create(stages_for(person, the_plan))
     tasks = tasks_for(person, the_plan)
     assignees = assignee_map(person.household_id)
     for task in tasks:
@@ -177,20 +182,7 @@ def write_schedules(plans: list[tuple[RiskPerson, Plan]]) -> int:
     from wuyi.control.teams import assignee_maps
 
     Stage.objects.bulk_create(
-        [
-            Stage(
-                risk_person=person,
-                seq=s.seq,
-                place=s.place,
-                start_date=s.start,
-                end_date=s.end,
-                until=s.until,
-                test_days=list(s.test_days),
-                daily_tests=s.daily_tests,
-            )
-            for person, the_plan in plans
-            for s in the_plan.stages
-        ],
+        [stage for person, the_plan in plans for stage in stages_for(person, the_plan)],
         batch_size=1000,
     )
     assignees = assignee_maps({person.household_id for person, _ in plans})
