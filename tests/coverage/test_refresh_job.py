@@ -49,6 +49,29 @@ def test_the_job_refreshes_active_rounds_only(city, rnd):
     assert (tally.sampled, tally.missing) == (1, 1)
 
 
+def test_a_recently_closed_round_is_refreshed_and_an_old_one_is_not(city, rnd):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    recent = TestingRound.objects.create(
+        code="CLOSED1",
+        name="昨天结束",
+        status=RoundStatus.CLOSED,
+        start_date=today - dt.timedelta(days=1),
+        end_date=today - dt.timedelta(days=1),
+    )
+    old = TestingRound.objects.create(
+        code="CLOSED2",
+        name="十天前结束",
+        status=RoundStatus.CLOSED,
+        start_date=today - dt.timedelta(days=10),
+        end_date=today - dt.timedelta(days=10),
+    )
+    result = background.run_due(force=True)["coverage.refresh"]
+    assert set(result["by_round"]) == {rnd.round.code, recent.code}
+    assert not TallyMark.objects.filter(round=old).exists()
+
+
 def test_wuyi_work_once_reports_the_refresh_as_json(city, rnd):
     out = io.StringIO()
     call_command("work", "--once", "--json", stdout=out)
