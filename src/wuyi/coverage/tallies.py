@@ -59,6 +59,11 @@ def refresh(round_, community_paths: Iterable[str] | None = None) -> int:
     return count
 
 
+# More than the ids all web workers can hold in uncommitted batches at once
+# (workers × the largest batch, 2,000 events).
+LATE_COMMIT_MARGIN = 20_000
+
+
 @transaction.atomic
 def refresh_changed(round_) -> int:
     """Recount the communities that changed since the last refresh; returns how many."""
@@ -69,8 +74,11 @@ def refresh_changed(round_) -> int:
         Sampled.objects.filter(round=round_).order_by("-id").values_list("id", flat=True).first()
         or 0
     )
+    # Look back LATE_COMMIT_MARGIN ids before the watermark: on PostgreSQL a batch that
+    # took its ids before the last refresh may have committed after it, below the mark.
+    since = max(mark.sampled_upto - LATE_COMMIT_MARGIN, 0) if mark.sampled_upto else 0
     changed = set(
-        Sampled.objects.filter(round=round_, id__gt=mark.sampled_upto, id__lte=upto)
+        Sampled.objects.filter(round=round_, id__gt=since, id__lte=upto)
         .annotate(c=Substr("path", 1, COMMUNITY_LEN))
         .values_list("c", flat=True)
         .distinct()
