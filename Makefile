@@ -41,8 +41,8 @@ lock:
 
 # Refresh the English catalog from the Chinese msgids, then compile it (commit both .po and .mo).
 messages: $(STAMP)
-	cd src/wuyi && ../../$(BIN)/wuyi makemessages -l en --ignore=.venv --ignore=node_modules
-	cd src/wuyi && ../../$(BIN)/wuyi compilemessages -l en --ignore=.venv --ignore=node_modules
+	cd src/wuyi && WUYI_DATA_DIR=$(CURDIR)/data ../../$(BIN)/wuyi makemessages -l en --ignore=.venv --ignore=node_modules
+	cd src/wuyi && WUYI_DATA_DIR=$(CURDIR)/data ../../$(BIN)/wuyi compilemessages -l en --ignore=.venv --ignore=node_modules
 
 serve: $(STAMP)
 	$(BIN)/wuyi serve
