@@ -333,20 +333,26 @@ class _Plan:
 
 
 def _client(args: tuple) -> dict:
-    """One client process: post its bodies one after another; times and answer counts."""
+    """One client process: post its bodies one after another; times and answer counts.
+
+    Each request goes on a new connection, as a phone's would after a pause. The client
+    writes pre-built request bytes to a socket and reads the answer by its Content-Length:
+    ``http.client`` spent 0.15 ms of CPU a request parsing headers, on the same two cores
+    the server is measured on (phones are other machines).
+    """
     port, path, bodies, secret = args
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
     latencies, statuses = [], {"accepted": 0, "duplicate": 0, "rejected": 0, "http_errors": 0}
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {secret}\r\nConnection: close\r\nContent-Length: "
+    ).encode()
+    requests = [head + str(len(body)).encode() + b"\r\n\r\n" + body for body in bodies]
     start = time.monotonic()
-    for body in bodies:
+    for request in requests:
         t0 = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.request("POST", path, body, headers)
-        response = conn.getresponse()
-        data = response.read()
+        status, data = _exchange(port, request)
         latencies.append((time.perf_counter() - t0) * 1000)
-        conn.close()
-        if response.status != 200:
+        if status != 200:
             statuses["http_errors"] += 1
             continue
         answer = json.loads(data)
@@ -356,6 +362,35 @@ def _client(args: tuple) -> dict:
         else:
             statuses[answer["status"]] += 1
     return {"start": start, "end": time.monotonic(), "latencies": latencies, **statuses}
+
+
+def _exchange(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send one HTTP/1.1 request on a new connection; the status and the body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection before its headers")
+            received += chunk
+        header, _, body = received.partition(b"\r\n\r\n")
+        lines = header.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in lines
+                if line.lower().startswith(b"content-length:")
+            ),
+            None,
+        )
+        while length is None or len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return status, body
 
 
 def _post_all(port: int, path: str, bodies: list[bytes], secret: str, clients: int) -> dict:

@@ -1,0 +1,69 @@
+"""The benchmark's HTTP client reads status and body exactly, whatever the server sends."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from wuyi.testing.bench import _client, _exchange
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        events = json.loads(body).get("events")
+        if self.headers.get("Authorization") != "Bearer s3cret":
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if events is None:
+            answer = {"event_id": "e", "status": "accepted"}
+        else:
+            answer = {"accepted": len(events), "duplicate": 0, "rejected": 1, "answers": []}
+        data = json.dumps(answer).encode() + b" " * 70_000  # more than one recv()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        # Headers and body in separate writes, the body in two parts.
+        self.wfile.flush()
+        self.wfile.write(data[:10])
+        self.wfile.flush()
+        self.wfile.write(data[10:])
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def port():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_exchange_returns_status_and_the_whole_body(port):
+    body = json.dumps({"events": [1, 2, 3]}).encode()
+    request = (
+        f"POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer s3cret\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    status, data = _exchange(port, request)
+    assert status == 200
+    assert len(data) > 70_000
+    assert json.loads(data)["accepted"] == 3
+
+
+def test_client_counts_answers_and_http_errors(port):
+    batch = json.dumps({"events": [{}, {}]}).encode()
+    single = json.dumps({"event_id": "e"}).encode()
+    result = _client((port, "/api/v1/scans", [batch, batch, single], "s3cret"))
+    assert (result["accepted"], result["rejected"], result["http_errors"]) == (5, 2, 0)
+    assert len(result["latencies"]) == 3
+    refused = _client((port, "/api/v1/scans", [batch], "wrong"))
+    assert refused["http_errors"] == 1
