@@ -39,9 +39,11 @@ lock:
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  /tmp/wuyi-lock/bin/pip freeze --exclude-editable | grep -v '^wuyi'; } > requirements.lock
 
-# Refresh the English catalog from the Chinese msgids, then compile it (commit both .po and .mo).
+# Refresh the English catalogs from the Chinese msgids, then compile them (commit the .po and .mo
+# files): django for templates and Python, djangojs for the pages' own scripts (served at /jsi18n/).
 messages: $(STAMP)
 	cd src/wuyi && WUYI_DATA_DIR=$(CURDIR)/data ../../$(BIN)/wuyi makemessages -l en --ignore=.venv --ignore=node_modules
+	cd src/wuyi && WUYI_DATA_DIR=$(CURDIR)/data ../../$(BIN)/wuyi makemessages -d djangojs -l en --ignore=.venv --ignore=node_modules --ignore=vendor
 	cd src/wuyi && WUYI_DATA_DIR=$(CURDIR)/data ../../$(BIN)/wuyi compilemessages -l en --ignore=.venv --ignore=node_modules
 
 serve: $(STAMP)

@@ -22,6 +22,7 @@ ROUTES = {
     "login": Route(PUBLIC),
     "logout": Route(PUBLIC, method="POST", note="logging out is allowed to anyone"),
     "set_language": Route(PUBLIC, method="POST", data=lambda w, o: {"language": "en"}),
+    "javascript-catalog": Route(PUBLIC, note="the djangojs catalog: interface words only"),
     "admin:*": Route(
         SUPERUSER,
         # One check (WuyiAdminSite.has_permission) refuses every non-superuser alike; these

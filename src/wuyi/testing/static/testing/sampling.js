@@ -5,6 +5,12 @@
  * server down, the answer lost on the way back) leaves the events queued; sending them
  * again is safe because the server answers a known event id as a duplicate and changes
  * nothing. So nothing is lost (the queue survives reloads) and nothing is doubled.
+ *
+ * Its own words are translated through Django's JavaScript catalog (/jsi18n/, loaded by the
+ * page before this script): the msgids are the Chinese text, the English is in the djangojs
+ * catalog. Without the catalog (it did not load, say the network went down first) the page
+ * keeps working in Chinese. The log stores codes (kind, state), never the words shown, so
+ * what the page counts does not depend on the language it was written in.
  */
 (function () {
   "use strict";
@@ -17,6 +23,14 @@
   const CHOICE = "wuyi.sampling.choice.v1";
   const TUBE = "wuyi.sampling.tube.v1";
   const $ = (id) => document.getElementById(id);
+
+  // gettext() and interpolate() of the catalog; without it, the Chinese msgid itself.
+  const catalog = typeof window.gettext === "function" && typeof window.interpolate === "function";
+  const gettext = catalog ? window.gettext : (text) => text;
+  function interpolate(text, values) {
+    if (catalog) return window.interpolate(text, values, true);
+    return text.replace(/%\((\w+)\)s/g, (whole, name) => String(values[name]));
+  }
 
   function load(key, fallback) {
     try {
@@ -51,7 +65,12 @@
   }
 
   let queue = load(QUEUE, []);
-  let log = load(LOG, []);
+  // Entries written before the log kept codes have only their (Chinese) label: give them a kind.
+  // (Those labels were always Chinese: this reads stored data once, it is not the display text.)
+  let log = load(LOG, []).map((entry) => {
+    if (!entry.kind && entry.label) entry.kind = entry.label.startsWith("封管") ? "seal" : "bind";
+    return entry;
+  });
   let currentTube = load(TUBE, "");
   let syncing = false;
 
@@ -97,10 +116,11 @@
       device_time: new Date().toISOString(),
     };
   }
-  function enqueue(event, label) {
+  // kind: token, id or seal; ref: what the label shows (a token's start, a masked ID, the tube).
+  function enqueue(event, kind, ref) {
     queue.push(event);
     save(QUEUE, queue);
-    log.unshift({ event_id: event.event_id, tube: event.tube, label: label, state: "queued", message: "待上传" });
+    log.unshift({ event_id: event.event_id, tube: event.tube, kind: kind, ref: ref, state: "queued" });
     log = log.slice(0, 200);
     save(LOG, log);
     render();
@@ -127,26 +147,24 @@
     if ($("tube").value.trim() !== currentTube) setTube($("tube").value);
     const text = $("person").value.trim();
     if (!currentTube) {
-      $("person-error").textContent = "请先扫描试管条码";
+      $("person-error").textContent = gettext("请先扫描试管条码");
       return;
     }
     if (!text) {
-      $("person-error").textContent = "请扫描采样码或输入证件号码";
+      $("person-error").textContent = gettext("请扫描采样码或输入证件号码");
       return;
     }
     const event = base("bind");
-    let label;
     if (text.startsWith("WY1:")) {
       event.token = text.slice(4);
-      label = "扫码 " + event.token.slice(0, 4) + "…";
+      enqueue(event, "token", event.token.slice(0, 4));
     } else {
       event.id_type = $("id-type").value;
       event.id_number = text;
       event.name = $("name").value.trim();
       event.phone = $("phone").value.trim();
-      label = "证件 " + text.slice(0, 6) + "****" + text.slice(-4);
+      enqueue(event, "id", text.slice(0, 6) + "****" + text.slice(-4));
     }
-    enqueue(event, label);
     $("person").value = "";
     $("name").value = "";
     $("phone").value = "";
@@ -155,10 +173,10 @@
 
   $("seal").addEventListener("click", () => {
     if (!currentTube) {
-      $("person-error").textContent = "请先扫描试管条码";
+      $("person-error").textContent = gettext("请先扫描试管条码");
       return;
     }
-    enqueue(base("seal"), "封管 " + currentTube);
+    enqueue(base("seal"), "seal", currentTube);
     $("tube").value = "";
     setTube("");
     $("tube").focus();
@@ -166,7 +184,7 @@
 
   // --- Sync ---------------------------------------------------------------------
   function setNet(online, message) {
-    $("net").textContent = online ? "在线" : message || "离线,记录已保存在本机";
+    $("net").textContent = online ? gettext("在线") : message || gettext("离线,记录已保存在本机");
     $("net").className = online ? "online" : "offline";
   }
   function record(answer) {
@@ -174,10 +192,15 @@
     const state = answer.status === "duplicate" ? answer.outcome : answer.status;
     if (entry) {
       entry.state = state;
-      entry.message = state === "accepted" ? (answer.sealed ? "已接受,已封管" : "已接受") : answer.message || "已拒绝";
+      entry.sealed = Boolean(answer.sealed);
+      // The server's reason for a refusal, in the language chosen when it answered.
+      entry.message = state === "rejected" ? answer.message || "" : "";
       if (answer.members !== undefined) entry.members = answer.members;
     }
-    if (state === "rejected") $("person-error").textContent = "被拒绝:" + (answer.message || answer.reason);
+    if (state === "rejected") {
+      const reason = answer.message || answer.reason;
+      $("person-error").textContent = interpolate(gettext("被拒绝:%(reason)s"), { reason: reason });
+    }
   }
   async function sync() {
     if (syncing || !queue.length) return;
@@ -198,7 +221,8 @@
           } catch (e) {
             detail = "";
           }
-          setNet(false, "上传失败(" + response.status + ")" + detail + ",记录已保存在本机");
+          const failed = gettext("上传失败(%(status)s)%(detail)s,记录已保存在本机");
+          setNet(false, interpolate(failed, { status: response.status, detail: detail }));
           break;
         }
         const body = await response.json();
@@ -218,11 +242,25 @@
     }
   }
 
+  // The words of a log entry, in the page's language now.
+  function labelOf(entry) {
+    if (entry.ref === undefined) return entry.label || ""; // written before the log kept codes
+    if (entry.kind === "seal") return interpolate(gettext("封管 %(tube)s"), { tube: entry.ref });
+    if (entry.kind === "token") return interpolate(gettext("扫码 %(token)s…"), { token: entry.ref });
+    return interpolate(gettext("证件 %(number)s"), { number: entry.ref });
+  }
+  function messageOf(entry) {
+    if (entry.state === "queued") return gettext("待上传");
+    if (entry.state === "accepted") return entry.sealed ? gettext("已接受,已封管") : gettext("已接受");
+    if (entry.state === "rejected") return entry.message || gettext("已拒绝");
+    return entry.message || entry.state;
+  }
+
   function render() {
     $("queued").textContent = String(queue.length);
     $("current-tube").textContent = currentTube || "—";
     if (document.activeElement !== $("tube")) $("tube").value = currentTube;
-    const mine = log.filter((l) => l.tube === currentTube && l.state !== "rejected" && !l.label.startsWith("封管"));
+    const mine = log.filter((l) => l.tube === currentTube && l.state !== "rejected" && l.kind !== "seal");
     $("members").textContent = currentTube ? String(mine.length) : "0";
     const list = $("log");
     list.innerHTML = "";
@@ -230,7 +268,8 @@
       const li = document.createElement("li");
       li.className = entry.state;
       li.dataset.eventId = entry.event_id;
-      li.textContent = entry.tube + " · " + entry.label + " · " + entry.message;
+      li.dataset.kind = entry.kind;
+      li.textContent = entry.tube + " · " + labelOf(entry) + " · " + messageOf(entry);
       list.appendChild(li);
     }
   }
@@ -251,7 +290,7 @@
         try {
           stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
         } catch (e) {
-          $("person-error").textContent = "无法打开摄像头,请手工输入";
+          $("person-error").textContent = gettext("无法打开摄像头,请手工输入");
           return;
         }
         const detector = new window.BarcodeDetector({ formats: ["qr_code", "code_128", "code_39", "ean_13"] });
