@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
+import json
 import re
 from pathlib import Path
 
@@ -23,11 +24,15 @@ from tests.conftest import make_user
 from tests.testing.conftest import Round
 from tests.testing.labkit import deliver, fill, make_lab, stranger, wuyi_csv
 from wuyi.accounts.models import Grant, Role, User
+from wuyi.coverage.models import DoorKnock
 from wuyi.testing.models import Tube
 from wuyi.testing.results import record_result
 
 PACKAGE = Path(wuyi.__file__).parent
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES"
+# django: templates and Python; djangojs: the pages' own scripts, served by /jsi18n/.
+DOMAINS = ["django", "djangojs"]
+SCRIPTS = [PACKAGE / "testing" / "static" / "testing" / "sampling.js"]
 # The templates whose text this catalog is responsible for (other apps wrap theirs in turn).
 OWNED_TEMPLATES = [
     "templates/base.html",
@@ -341,6 +346,38 @@ PAGES = {
         ["<h1>Sampling code card of household 101", ">Print<", "1 person</span>"],
         ["<h1>101 户采样码卡", ">打印<", "1 人</span>"],
     ),
+    "coverage household": (
+        "gw",
+        lambda city: reverse("coverage:household", args=["R1", city.home1.pk]),
+        [
+            "1 person</span>",
+            "<h2>Door-knock result</h2>",
+            '<option value="">(whole household)</option>',
+            "Code of the household moved to",
+            "<legend>New occupant</legend>",
+            ">Record</button>",
+            "<h2>Register an exemption</h2>",
+            ">Register</button>",
+            "<h2>Check a door note</h2>",
+            "Says “all sampled”",
+            "Residents can also scan the QR code on the door",
+            ">Door note link</a>",
+            "<summary>Print the door QR code</summary>",
+        ],
+        [
+            "1 人</span>",
+            "<h2>敲门结果</h2>",
+            "(全户)",
+            "<legend>新住户</legend>",
+            ">记录</button>",
+            "<h2>登记免检</h2>",
+            ">登记</button>",
+            "门贴核对",
+            "写明“全部已采样”",
+            "门贴申报链接",
+            "打印门贴二维码",
+        ],
+    ),
     "reveal": (
         "gw",
         lambda city: reverse("accounts:reveal", args=["people.resident", city.alice.pk, "phone"]),
@@ -428,6 +465,60 @@ def test_the_sampling_endpoint_answers_in_the_chosen_language(client, city, stag
     assert bad.json()["detail"] == 'Malformed request: expected {"events": [...]}'
 
 
+def test_the_coverage_household_page_lists_knocks_and_notes_in_either_language(client, city, stage):
+    client.force_login(stage["gw"])
+    url = reverse("coverage:household", args=["R1", city.home1.pk])
+    client.post(reverse("coverage:knock", args=["R1", city.home1.pk]), {"result": "nobody_home"})
+    client.post(reverse("coverage:note", args=["R1", city.home1.pk]), {"reported_count": "2"})
+    assert DoorKnock.objects.filter(resident=None).count() == 1  # a knock for the whole household
+    chinese = text_of(client.get(url))
+    assert "<h2>门贴记录</h2>" in chinese and "<h2>敲门记录</h2>" in chinese
+    assert re.search(r"<span>\d\d-\d\d \d\d:\d\d 全户</span>", chinese)
+
+    choose(client, "en")
+    english = text_of(client.get(url))
+    assert "<h2>Door notes</h2>" in english and "<h2>Door knocks</h2>" in english
+    assert re.search(r"<span>\d\d-\d\d \d\d:\d\d Whole household</span>", english)
+    assert "门贴记录" not in english and "敲门记录" not in english and " 全户<" not in english
+    assert untranslated(english, DATA) == []
+
+
+def served_catalog(response) -> dict[str, str]:
+    """The msgid → msgstr dict that Django's JavaScriptCatalog script defines."""
+    script = text_of(response)
+    return json.loads(re.search(r"const newcatalog = (\{.*?\});", script, re.S).group(1))
+
+
+def test_the_javascript_catalog_serves_the_chosen_language(client, db):
+    url = reverse("javascript-catalog")
+    assert url == "/jsi18n/"
+    chinese = served_catalog(client.get(url))
+    assert "待上传" not in chinese  # no Chinese → Chinese entry: gettext() returns the msgid
+    assert "Waiting to upload" not in str(chinese)
+
+    choose(client, "en")
+    english = served_catalog(client.get(url))
+    assert english["待上传"] == "Waiting to upload"
+    assert english["在线"] == "Online"
+    assert english["被拒绝:%(reason)s"] == "Refused: %(reason)s"
+    assert english["封管 %(tube)s"] == "Seal tube %(tube)s"
+    # Everything the committed djangojs catalog translates is served.
+    for msgid, msgstr in read_po(CATALOG / "djangojs.po").items():
+        if msgid:
+            assert english[msgid] == msgstr
+
+
+def test_the_sampling_page_loads_the_catalog_of_its_language_before_its_script(client, city, stage):
+    client.force_login(stage["site"])
+    page = text_of(client.get(reverse("testing:sampling")))
+    catalog = page.index('<script src="/jsi18n/?lang=zh-hans" defer></script>')
+    assert catalog < page.index("testing/sampling.js")
+    choose(client, "en")
+    assert '<script src="/jsi18n/?lang=en" defer>' in text_of(
+        client.get(reverse("testing:sampling"))
+    )
+
+
 def test_a_revealed_value_is_labelled_in_english(client, city, stage):
     client.force_login(stage["gw"])
     choose(client, "en")
@@ -475,16 +566,18 @@ def read_po(path: Path) -> dict[str | tuple[str, int], str]:
     return entries
 
 
-def test_every_message_in_the_english_catalog_is_translated():
-    entries = read_po(CATALOG / "django.po")
-    assert len(entries) > 40
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_message_in_the_english_catalog_is_translated(domain):
+    entries = read_po(CATALOG / f"{domain}.po")
+    assert len(entries) > (40 if domain == "django" else 10)
     untranslated = [key for key, value in entries.items() if key != "" and not value.strip()]
     assert untranslated == []
-    assert "fuzzy" not in (CATALOG / "django.po").read_text(encoding="utf-8")
+    assert "fuzzy" not in (CATALOG / f"{domain}.po").read_text(encoding="utf-8")
 
 
-def test_translations_keep_every_placeholder_of_their_msgid():
-    for key, value in read_po(CATALOG / "django.po").items():
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_translations_keep_every_placeholder_of_their_msgid(domain):
+    for key, value in read_po(CATALOG / f"{domain}.po").items():
         msgid = key[0] if isinstance(key, tuple) else key
         if not msgid:
             continue
@@ -492,10 +585,11 @@ def test_translations_keep_every_placeholder_of_their_msgid():
         assert sorted(set(re.findall(r"%\(\w+\)s", value))) == sorted(set(wanted)), msgid
 
 
-def test_the_committed_mo_is_compiled_from_the_committed_po():
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_committed_mo_is_compiled_from_the_committed_po(domain):
     """If this fails, run `make messages` and commit both files."""
-    po = read_po(CATALOG / "django.po")
-    with open(CATALOG / "django.mo", "rb") as handle:
+    po = read_po(CATALOG / f"{domain}.po")
+    with open(CATALOG / f"{domain}.mo", "rb") as handle:
         mo = gettext.GNUTranslations(handle)
     compiled = dict(mo._catalog)  # msgid → msgstr, (msgid, n) → msgstr for plurals
     # The header, with its charset and plural forms (msgfmt leaves POT-Creation-Date out).
@@ -503,7 +597,10 @@ def test_the_committed_mo_is_compiled_from_the_committed_po():
     assert compiled.pop("").splitlines() == header
     assert compiled == po
     assert mo.info()["language"] == "en"
-    assert mo.ngettext("%(counter)s 人", "%(counter)s 人", 2) == "%(counter)s people"
+    if domain == "django":
+        assert mo.ngettext("%(counter)s 人", "%(counter)s 人", 2) == "%(counter)s people"
+    else:
+        assert mo.gettext("待上传") == "Waiting to upload"
 
 
 @pytest.mark.parametrize("place", OWNED_TEMPLATES)
@@ -517,3 +614,22 @@ def test_every_translate_tag_in_these_templates_is_in_the_catalog(place):
         source = template.read_text(encoding="utf-8")
         for msgid in re.findall(r'{%\s*translate\s+"([^"]*)"', source):
             assert msgid in msgids, f"{template.name}: {msgid!r} — run `make messages`"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_every_gettext_call_in_these_scripts_is_in_the_js_catalog(script):
+    msgids = set(read_po(CATALOG / "djangojs.po"))
+    calls = re.findall(r'\bgettext\("([^"]*)"\)', script.read_text(encoding="utf-8"))
+    assert len(calls) > 10
+    for msgid in calls:
+        assert msgid in msgids, f"{script.name}: {msgid!r} — run `make messages`"
+
+
+def test_the_sampling_script_writes_no_chinese_outside_gettext():
+    """Its words go through the catalog; the one exception reads logs stored in Chinese."""
+    source = SCRIPTS[0].read_text(encoding="utf-8")
+    source = re.sub(r'\bgettext\("[^"]*"\)', "", source)
+    source = re.sub(r"^\s*(//|/?\*).*$", "", source, flags=re.M)  # comments
+    assert [line.strip() for line in source.splitlines() if CJK.search(line)] == [
+        'if (!entry.kind && entry.label) entry.kind = entry.label.startsWith("封管") ? "seal" : "bind";'
+    ]
