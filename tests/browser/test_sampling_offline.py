@@ -1,4 +1,8 @@
-"""The sampling page with the network cut: scans queue on the phone and sync once, nothing lost."""
+"""The sampling page with the network cut: scans queue on the phone and sync once, nothing lost.
+
+Also in English: the script's words come from /jsi18n/, and without it the page still works
+(in Chinese).
+"""
 
 from __future__ import annotations
 
@@ -35,8 +39,16 @@ def rnd(city) -> Round:
     return Round(city)
 
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
 @pytest.fixture
-def browser_page(live_server, rnd):
+def open_sampling(live_server, rnd):
+    """open_sampling(language=None, block_catalog=False) → (context, page) on the sampling page.
+
+    ``language`` is the choice of the 中文/EN switch (its cookie); ``block_catalog`` makes
+    /jsi18n/ fail, as when the network goes down before it has loaded.
+    """
     user = User.objects.create_user(username="caiyang", password="correct horse battery 9")
     Grant.objects.create(user=user, role=Role.SITE_STAFF, site=rnd.site)
     client = Client()
@@ -44,14 +56,28 @@ def browser_page(live_server, rnd):
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context()
-        context.add_cookies(
-            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
-        )
-        page = context.new_page()
-        page.goto(live_server.url + "/testing/sampling/")
-        yield context, page
+
+        def open_page(language: str | None = None, block_catalog: bool = False):
+            context = browser.new_context()
+            cookies = {settings.SESSION_COOKIE_NAME: session}
+            if language:
+                cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            context.add_cookies(
+                [{"name": k, "value": v, "url": live_server.url} for k, v in cookies.items()]
+            )
+            page = context.new_page()
+            if block_catalog:
+                page.route(re.compile(r".*/jsi18n/.*"), lambda route: route.abort())
+            page.goto(live_server.url + "/testing/sampling/")
+            return context, page
+
+        yield open_page
         browser.close()
+
+
+@pytest.fixture
+def browser_page(open_sampling):
+    return open_sampling()
 
 
 def scan_person(page, text: str) -> None:
@@ -78,6 +104,8 @@ def test_scans_made_offline_are_synced_exactly_once_when_the_network_returns(bro
     page.click("#seal")
     wait_queue(page, 4)
     expect(page.locator("#net")).to_have_class("offline")
+    expect(page.locator("#net")).to_have_text("离线,记录已保存在本机")
+    expect(page.locator("#log li").first).to_have_text("T100 · 封管 T100 · 待上传")
     page.wait_for_timeout(3500)  # the page retries every 3 s; offline, nothing may arrive
     assert Scan.objects.count() == 1
     queued_ids = page.evaluate(
@@ -129,3 +157,64 @@ def test_an_answer_lost_on_the_way_back_is_resent_and_not_doubled(browser_page, 
     assert Scan.objects.count() == 2
     assert Tube.objects.get(barcode="T200").member_count == 2
     expect(page.locator("#log li.accepted")).to_have_count(2)
+
+
+def test_the_page_speaks_english_once_chosen_and_still_queues_offline(open_sampling, rnd):
+    context, page = open_sampling("en")
+    page.wait_for_function("typeof window.gettext === 'function'")  # the catalog has loaded
+    expect(page.locator("#net")).to_have_text("Online")
+    page.click("#add")
+    expect(page.locator("#person-error")).to_have_text("Scan the tube barcode first")
+    page.fill("#tube", "T300")
+    page.press("#tube", "Enter")
+    scan_person(page, "WY1:" + rnd.city.alice.code_token)
+    wait_queue(page, 0)
+    expect(page.locator("#log li.accepted")).to_have_text(
+        f"T300 · Code {rnd.city.alice.code_token[:4]}… · Accepted"
+    )
+
+    context.set_offline(True)
+    scan_person(page, rnd.city.bob.id_number)
+    wait_queue(page, 1)
+    expect(page.locator("#net")).to_have_text("Offline, records are saved on this device")
+    number = rnd.city.bob.id_number
+    expect(page.locator("#log li.queued")).to_have_text(
+        f"T300 · ID {number[:6]}****{number[-4:]} · Waiting to upload"
+    )
+    page.click("#seal")
+    wait_queue(page, 2)
+    expect(page.locator("#log li").first).to_have_text("T300 · Seal tube T300 · Waiting to upload")
+    # Back to the same tube: its count is of people, whatever the language (not the seal).
+    page.fill("#tube", "T300")
+    page.press("#tube", "Enter")
+    expect(page.locator("#members")).to_have_text("2")
+    assert not CJK.search(page.locator("#log").inner_text())
+
+    context.set_offline(False)
+    wait_queue(page, 0)
+    expect(page.locator("#net")).to_have_text("Online")
+    expect(page.locator("#log li.accepted")).to_have_count(3)
+    expect(page.locator("#log li").first).to_have_text(
+        "T300 · Seal tube T300 · Accepted, tube sealed"
+    )
+    tube = Tube.objects.get(barcode="T300")
+    assert (tube.member_count, tube.status) == (2, TubeStatus.SEALED)
+
+
+def test_without_the_catalog_the_page_works_in_chinese(open_sampling, rnd):
+    context, page = open_sampling("en", block_catalog=True)
+    expect(page.locator("#net")).to_have_text("Online")  # the page itself is in English
+    page.fill("#tube", "T400")
+    page.press("#tube", "Enter")
+    context.set_offline(True)
+    scan_person(page, "WY1:" + rnd.city.alice.code_token)
+    wait_queue(page, 1)
+    assert page.evaluate("typeof window.gettext") == "undefined"
+    expect(page.locator("#net")).to_have_text("离线,记录已保存在本机")
+    expect(page.locator("#log li.queued")).to_have_text(
+        f"T400 · 扫码 {rnd.city.alice.code_token[:4]}… · 待上传"
+    )
+    context.set_offline(False)
+    wait_queue(page, 0)
+    expect(page.locator("#log li.accepted")).to_have_count(1)
+    assert Scan.objects.count() == 1
