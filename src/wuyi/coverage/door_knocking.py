@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.coverage.models import (
@@ -66,7 +67,7 @@ def grant_exemption(
 ) -> Exemption:
     """Exempt ``resident`` from ``round_`` for ``reason``; a second grant replaces the first."""
     if reason not in ExemptReason.values:
-        raise KnockError(f"未知的免检原因:{reason}")
+        raise KnockError(gettext("未知的免检原因:%(reason)s") % {"reason": reason})
     exemption, _ = Exemption.objects.update_or_create(
         round=round_,
         resident=resident,
@@ -98,17 +99,21 @@ def record(
 ) -> DoorKnock:
     """Record one door-knock result for ``household`` and apply what follows from it."""
     if household.kind != Kind.HOUSEHOLD:
-        raise KnockError(f"{household.name}不是户,敲门结果只能记在户上")
+        raise KnockError(
+            gettext("%(place)s不是户,敲门结果只能记在户上") % {"place": household.name}
+        )
     if result not in KnockResult.values:
-        raise KnockError(f"未知的敲门结果:{result}")
+        raise KnockError(gettext("未知的敲门结果:%(result)s") % {"result": result})
     if result in PERSONAL and resident is None:
-        raise KnockError(f"“{KnockResult(result).label}”需要选择是哪位居民")
+        raise KnockError(
+            gettext("“%(result)s”需要选择是哪位居民") % {"result": KnockResult(result).label}
+        )
     if resident is not None and resident.household_id != household.pk:
-        raise KnockError(f"{resident.name}不是这户登记的居民")
+        raise KnockError(gettext("%(name)s不是这户登记的居民") % {"name": resident.name})
     if result == KnockResult.SAMPLED_ELSEWHERE and not sampled_where.strip():
-        raise KnockError("“已在别处采样”需要填写采样地点")
+        raise KnockError(gettext("“已在别处采样”需要填写采样地点"))
     if sampled_when is not None and sampled_when > timezone.now():
-        raise KnockError("采样时间不能晚于现在")
+        raise KnockError(gettext("采样时间不能晚于现在"))
 
     knock = DoorKnock(
         round=round_,
@@ -139,7 +144,7 @@ def record(
         _move_out(resident, moved_to)
     elif result == KnockResult.NEW_OCCUPANT:
         if new_occupant is None:
-            raise KnockError("“新住户”需要填写姓名和证件号码")
+            raise KnockError(gettext("“新住户”需要填写姓名和证件号码"))
         knock.resident = _move_in(new_occupant, household)
     knock.save()
     audit.record("create", knock, user=user, after=audit.snapshot(knock))
@@ -149,7 +154,7 @@ def record(
 def _move_out(resident: Resident, moved_to: Node | None) -> None:
     if moved_to is not None:
         if moved_to.kind != Kind.HOUSEHOLD:
-            raise KnockError(f"{moved_to.name}不是户,不能作为迁入地址")
+            raise KnockError(gettext("%(place)s不是户,不能作为迁入地址") % {"place": moved_to.name})
         move(resident, moved_to)
         return
     today = timezone.localdate()
@@ -161,11 +166,11 @@ def _move_out(resident: Resident, moved_to: Node | None) -> None:
 def _move_in(person: NewOccupant, household: Node) -> Resident:
     name = person.name.strip()
     if not name:
-        raise KnockError("新住户的姓名不能为空")
+        raise KnockError(gettext("新住户的姓名不能为空"))
     try:
         number = id_numbers.parse(person.id_number).number
     except id_numbers.IdNumberError as error:
-        raise KnockError(f"新住户的证件号码有误:{error}") from error
+        raise KnockError(gettext("新住户的证件号码有误:%(error)s") % {"error": error}) from error
     # By (type, number): the unique index starts with the type; by number alone is a scan.
     existing = Resident.objects.filter(id_type=IdType.RESIDENT_ID, id_number=number).first()
     if existing is not None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.coverage.models import DoorNote, NoteSource, NoteStatus
@@ -121,7 +122,7 @@ def compare(
     """Compare a note with the household's members; ``elsewhere`` maps a listed name that is
     not registered here to the scan found for that person in another household's name."""
     if note.reported_count is None and not note.listed:
-        raise NoteError("门贴至少要写明人数,或列出家庭成员")
+        raise NoteError(gettext("门贴至少要写明人数,或列出家庭成员"))
     elsewhere = elsewhere or {}
     verdict = Verdict()
     out = verdict.discrepancies
@@ -291,7 +292,10 @@ def parse_listed(text: str) -> list[Listed]:
         elif words[-1] in no:
             sampled, words = False, words[:-1]
         if not words or len(words) > 2:
-            raise NoteError(f"第{number}行应为“姓名 [证件号] 已采/未采”,收到:{raw.strip()}")
+            raise NoteError(
+                gettext("第%(line)s行应为“姓名 [证件号] 已采/未采”,收到:%(text)s")
+                % {"line": number, "text": raw.strip()}
+            )
         people.append(
             Listed(name=words[0], id_number=words[1] if len(words) == 2 else "", sampled=sampled)
         )
@@ -308,7 +312,7 @@ def submit(
 ) -> DoorNote:
     """Compare ``note`` with the registry and the round's scans and store it with the verdict."""
     if household.kind != Kind.HOUSEHOLD:
-        raise NoteError(f"{household.name}不是户,门贴只能针对一户")
+        raise NoteError(gettext("%(place)s不是户,门贴只能针对一户") % {"place": household.name})
     members = household_members(round_, household)
     elsewhere = find_elsewhere(round_, household, list(note.listed), members)
     verdict = compare(note, members, elsewhere)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import Action
@@ -141,8 +142,8 @@ def _locked_open(request: HomeSamplingRequest) -> HomeSamplingRequest:
     locked = HomeSamplingRequest.objects.select_for_update().get(pk=request.pk)
     if locked.status != HomeSamplingStatus.OPEN:
         raise HomeSamplingError(
-            f"这条申请已是“{locked.get_status_display()}”,不能再处理"
-            f"(处理人 {locked.closed_by or '—'})"
+            gettext("这条申请已是“%(status)s”,不能再处理(处理人 %(by)s)")
+            % {"status": locked.get_status_display(), "by": locked.closed_by or "—"}
         )
     return locked
 
@@ -167,16 +168,22 @@ def mark_done(
     barcode = tube_barcode.strip()
     note = note.strip()
     if not barcode and not note:
-        raise HomeSamplingError("请填写试管条码;条码不在手边时填写说明")
+        raise HomeSamplingError(gettext("请填写试管条码;条码不在手边时填写说明"))
     if barcode and not BARCODE.match(barcode):
-        raise HomeSamplingError(f"试管条码“{barcode[:40]}”格式不对:应为4到32位字母、数字或连字符")
+        raise HomeSamplingError(
+            gettext("试管条码“%(barcode)s”格式不对:应为4到32位字母、数字或连字符")
+            % {"barcode": barcode[:40]}
+        )
     if len(note) > 200:
-        raise HomeSamplingError(f"说明最多200字,现有{len(note)}字")
+        raise HomeSamplingError(gettext("说明最多200字,现有%(count)s字") % {"count": len(note)})
     locked = _locked_open(request)
     if barcode:
         tube = Tube.objects.filter(barcode=barcode).select_related("round").first()
         if tube is not None and tube.round_id != locked.round_id:
-            raise HomeSamplingError(f"试管 {barcode} 属于另一轮次({tube.round.name}),请核对条码")
+            raise HomeSamplingError(
+                gettext("试管 %(barcode)s 属于另一轮次(%(round)s),请核对条码")
+                % {"barcode": barcode, "round": tube.round.name}
+            )
     return _close(locked, HomeSamplingStatus.DONE, user, tube_barcode=barcode, outcome_note=note)
 
 
@@ -187,9 +194,13 @@ def cancel(
     """Cancel with a reason; ``lift_exemption`` puts the person back among those to sample."""
     reason = reason.strip()
     if len(reason) < MIN_REASON:
-        raise HomeSamplingError(f"请填写取消原因(至少{MIN_REASON}个字)")
+        raise HomeSamplingError(
+            gettext("请填写取消原因(至少%(count)s个字)") % {"count": MIN_REASON}
+        )
     if len(reason) > 200:
-        raise HomeSamplingError(f"取消原因最多200字,现有{len(reason)}字")
+        raise HomeSamplingError(
+            gettext("取消原因最多200字,现有%(count)s字") % {"count": len(reason)}
+        )
     locked = _locked_open(request)
     if lift_exemption:
         exemption = Exemption.objects.filter(

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts.models import OFFICE_ROLES
 from wuyi.accounts.scoping import declare
 
 
 class ExemptReason(models.TextChoices):
-    AWAY = "away", "离市在外"
-    ISOLATED = "isolated", "已隔离或住院"
-    BEDRIDDEN = "bedridden", "卧床(已申请上门采样)"
-    INFANT = "infant", "低于本轮年龄下限"
-    ROUND_RULE = "round_rule", "本轮规则免检"
+    AWAY = "away", _("离市在外")
+    ISOLATED = "isolated", _("已隔离或住院")
+    BEDRIDDEN = "bedridden", _("卧床(已申请上门采样)")
+    INFANT = "infant", _("低于本轮年龄下限")
+    ROUND_RULE = "round_rule", _("本轮规则免检")
 
 
 class Exemption(models.Model):
@@ -70,12 +71,12 @@ class Exemption(models.Model):
 
 
 class KnockResult(models.TextChoices):
-    NOBODY_HOME = "nobody_home", "无人在家"
-    SAMPLED_ELSEWHERE = "sampled_elsewhere", "已在别处采样"
-    REFUSED = "refused", "拒绝采样"
-    BEDRIDDEN = "bedridden", "卧床,申请上门采样"
-    MOVED_OUT = "moved_out", "已搬离(变更户籍登记)"
-    NEW_OCCUPANT = "new_occupant", "新住户(登记入户)"
+    NOBODY_HOME = "nobody_home", _("无人在家")
+    SAMPLED_ELSEWHERE = "sampled_elsewhere", _("已在别处采样")
+    REFUSED = "refused", _("拒绝采样")
+    BEDRIDDEN = "bedridden", _("卧床,申请上门采样")
+    MOVED_OUT = "moved_out", _("已搬离(变更户籍登记)")
+    NEW_OCCUPANT = "new_occupant", _("新住户(登记入户)")
 
 
 class DoorKnock(models.Model):
@@ -132,9 +133,9 @@ class DoorKnock(models.Model):
 
 
 class HomeSamplingStatus(models.TextChoices):
-    OPEN = "open", "待上门"
-    DONE = "done", "已上门采样"
-    CANCELLED = "cancelled", "已取消"
+    OPEN = "open", _("待上门")
+    DONE = "done", _("已上门采样")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class HomeSamplingRequest(models.Model):
@@ -199,14 +200,14 @@ class HomeSamplingRequest(models.Model):
 
 
 class NoteSource(models.TextChoices):
-    RESIDENT = "resident", "居民账号"
-    DOOR_QR = "door_qr", "门贴二维码"
-    GRID_WORKER = "grid_worker", "网格员代报"
+    RESIDENT = "resident", _("居民账号")
+    DOOR_QR = "door_qr", _("门贴二维码")
+    GRID_WORKER = "grid_worker", _("网格员代报")
 
 
 class NoteStatus(models.TextChoices):
-    CONFIRMED = "confirmed", "核对一致,无需上门"
-    VISIT = "visit", "不一致,需上门核实"
+    CONFIRMED = "confirmed", _("核对一致,无需上门")
+    VISIT = "visit", _("不一致,需上门核实")
 
 
 class DoorNote(models.Model):

@@ -46,6 +46,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Substr
 from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.coverage.models import DoorKnock, ExemptReason, KnockResult
 from wuyi.people.models import Resident, Status
@@ -56,7 +57,7 @@ from wuyi.territory.tree import subtree_q
 SAMPLED = "sampled"
 MISSING = "missing"
 REPORTED = "reported_elsewhere"
-REPORTED_LABEL = "已在别处采样(待核实)"
+REPORTED_LABEL = _("已在别处采样(待核实)")
 REGISTERED_STATUSES = (Status.PRESENT, Status.AWAY)
 EXEMPT_REASONS = [reason.value for reason in ExemptReason]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts.scoping import scoped
 from wuyi.coverage.models import DoorKnock, DoorNote, KnockResult, NoteStatus
@@ -28,12 +29,12 @@ from wuyi.people.models import Gender
 from wuyi.territory.models import Kind, Node
 from wuyi.testing.models import RetestTask, TaskReason, TaskStatus
 
-# Shown to grid workers; the exempt reasons use ExemptReason's labels.
+# Shown to grid workers (translated when shown); the exempt reasons use ExemptReason's labels.
 STATUS_LABELS = {
-    SAMPLED: "已采样",
-    MISSING: "未采样",
+    SAMPLED: _("已采样"),
+    MISSING: _("未采样"),
     REPORTED: REPORTED_LABEL,
-    "positive_pool": "混管阳性待复核",
+    "positive_pool": _("混管阳性待复核"),
 }
 
 
@@ -135,13 +136,13 @@ def person_statuses(round_, residents: QuerySet, user) -> list[PersonStatus]:
     genders = dict(Gender.choices)
     result = []
     for rid, name, gender, birth, phone, household_id, cls, at, site, note in rows:
-        label = STATUS_LABELS.get(cls) or reasons.get(cls, cls)
+        label = str(STATUS_LABELS.get(cls) or reasons.get(cls, cls))
         if cls in reasons and note:
             label = f"{label}({note})"
         elif cls == REPORTED and elsewhere.get(rid):
             label = f"{label}:{elsewhere[rid]}"
         if rid in pending:
-            label = STATUS_LABELS["positive_pool"]
+            label = str(STATUS_LABELS["positive_pool"])
         result.append(
             PersonStatus(
                 resident_id=rid,
@@ -182,5 +183,5 @@ def grid_households(round_, grid, user) -> list[HouseholdStatus]:
         .values_list("household_id", "status")
     ):
         if household_id in households:
-            households[household_id].note = NoteStatus(note_status).label
+            households[household_id].note = str(NoteStatus(note_status).label)
     return sorted(households.values(), key=lambda h: (not h.attention, h.path))

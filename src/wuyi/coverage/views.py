@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -66,14 +67,14 @@ def _round(code: str) -> TestingRound:
 def _node(request: HttpRequest, pk: int) -> Node:
     node = scoped(Node.objects.select_related("grid", "parent"), request.user).filter(pk=pk).first()
     if node is None:
-        raise Http404("没有这个地点,或不在您的辖区内")
+        raise Http404(gettext("没有这个地点,或不在您的辖区内"))
     return node
 
 
 def _grid(request: HttpRequest, code: str) -> Grid:
     grid = scoped(Grid.objects.select_related("community"), request.user).filter(code=code).first()
     if grid is None:
-        raise Http404("没有这个网格,或不在您的辖区内")
+        raise Http404(gettext("没有这个网格,或不在您的辖区内"))
     return grid
 
 
@@ -200,7 +201,7 @@ def household_view(request: HttpRequest, round_code: str, pk: int) -> HttpRespon
     round_ = _round(round_code)
     node = _node(request, pk)
     if node.kind != Kind.HOUSEHOLD:
-        raise Http404("这不是一户")
+        raise Http404(gettext("这不是一户"))
     return render(request, "coverage/household.html", _household_context(request, round_, node))
 
 
@@ -211,14 +212,14 @@ def exempt(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     round_ = _round(round_code)
     node = _node(request, pk)
     if not has_role(request.user, WORKER_ROLES):
-        raise Http404("只有网格员和社区以上工作人员可以登记免检")
+        raise Http404(gettext("只有网格员和社区以上工作人员可以登记免检"))
     resident = (
         scoped(Resident.objects.filter(household=node), request.user)
         .filter(pk=request.POST.get("resident") or 0)
         .first()
     )
     if resident is None:
-        messages.error(request, "请选择这户的一位居民")
+        messages.error(request, gettext("请选择这户的一位居民"))
         return redirect("coverage:household", round_code, pk)
     try:
         door_knocking.grant_exemption(
@@ -231,7 +232,7 @@ def exempt(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     except door_knocking.KnockError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"已登记免检:{resident.name}")
+        messages.success(request, gettext("已登记免检:%(name)s") % {"name": resident.name})
     return redirect("coverage:household", round_code, pk)
 
 
@@ -241,7 +242,7 @@ def knock(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     round_ = _round(round_code)
     node = _node(request, pk)
     if not has_role(request.user, WORKER_ROLES):
-        raise Http404("只有网格员和社区以上工作人员可以登记敲门结果")
+        raise Http404(gettext("只有网格员和社区以上工作人员可以登记敲门结果"))
     post = request.POST
     resident = None
     if post.get("resident"):
@@ -258,13 +259,13 @@ def knock(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
             .first()
         )
         if moved_to is None:
-            messages.error(request, f"找不到迁入的户:{post['moved_to']}")
+            messages.error(request, gettext("找不到迁入的户:%(path)s") % {"path": post["moved_to"]})
             return redirect("coverage:household", round_code, pk)
     when = None
     if post.get("sampled_when"):
         when = parse_datetime(post["sampled_when"])
         if when is None:
-            messages.error(request, "采样时间格式应为 年-月-日 时:分")
+            messages.error(request, gettext("采样时间格式应为 年-月-日 时:分"))
             return redirect("coverage:household", round_code, pk)
         if timezone.is_naive(when):
             when = timezone.make_aware(when)
@@ -289,14 +290,16 @@ def knock(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     except door_knocking.KnockError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"已记录:{KnockResult(post['result']).label}")
+        messages.success(
+            request, gettext("已记录:%(result)s") % {"result": KnockResult(post["result"]).label}
+        )
     return redirect("coverage:household", round_code, pk)
 
 
 def _note_from_post(post) -> door_notes.Note:
     count = post.get("reported_count", "").strip()
     if count and not count.isdigit():
-        raise door_notes.NoteError(f"人数应为数字,收到:{count}")
+        raise door_notes.NoteError(gettext("人数应为数字,收到:%(count)s") % {"count": count})
     return door_notes.Note(
         reported_count=int(count) if count else None,
         all_sampled=post.get("all_sampled") == "on",
@@ -317,7 +320,9 @@ def note(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     except door_notes.NoteError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"门贴已核对:{saved.get_status_display()}")
+        messages.success(
+            request, gettext("门贴已核对:%(status)s") % {"status": saved.get_status_display()}
+        )
     return redirect("coverage:household", round_code, pk)
 
 
@@ -330,7 +335,7 @@ def door(request: HttpRequest, token: str) -> HttpResponse:
     try:
         round_pk, node_pk = signing.loads(token, salt=DOOR_SALT, max_age=dt.timedelta(days=30))
     except signing.BadSignature as error:
-        raise Http404("二维码无效或已过期") from error
+        raise Http404(gettext("二维码无效或已过期")) from error
     round_ = get_object_or_404(TestingRound, pk=round_pk)
     node = get_object_or_404(Node, pk=node_pk, kind=Kind.HOUSEHOLD)
     context = {"round": round_, "node": node, "done": False}
@@ -363,14 +368,14 @@ def _missed(request: HttpRequest, round_, title: str, **where) -> HttpResponse:
 def missed_grid(request: HttpRequest, round_code: str, code: str) -> HttpResponse:
     round_ = _round(round_code)
     grid = _grid(request, code)
-    return _missed(request, round_, f"{grid.name} 漏检名单", grid=grid)
+    return _missed(request, round_, gettext("%(place)s 漏检名单") % {"place": grid.name}, grid=grid)
 
 
 @login_required
 def missed_node(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     round_ = _round(round_code)
     node = _node(request, pk)
-    return _missed(request, round_, f"{node.name} 漏检名单", node=node)
+    return _missed(request, round_, gettext("%(place)s 漏检名单") % {"place": node.name}, node=node)
 
 
 @login_required
@@ -378,7 +383,7 @@ def compound_picture(request: HttpRequest, round_code: str, pk: int) -> HttpResp
     round_ = _round(round_code)
     node = _node(request, pk)
     if node.kind != Kind.COMPOUND:
-        raise Http404("楼栋图只针对小区")
+        raise Http404(gettext("楼栋图只针对小区"))
     return render(
         request,
         "coverage/compound.html",
@@ -391,7 +396,7 @@ def chart(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
     round_ = _round(round_code)
     node = _node(request, pk)
     if node.kind not in (Kind.STREET, Kind.DISTRICT):
-        raise Http404("分时覆盖图只针对街道或区县")
+        raise Http404(gettext("分时覆盖图只针对街道或区县"))
     return render(
         request,
         "coverage/chart.html",
@@ -442,7 +447,7 @@ def home_sampling_list(request: HttpRequest, round_code: str) -> HttpResponse:
     """
     round_ = _round(round_code)
     if not has_role(request.user, WORKER_ROLES):
-        raise Http404("只有网格员和社区以上工作人员可以查看上门采样申请")
+        raise Http404(gettext("只有网格员和社区以上工作人员可以查看上门采样申请"))
     where = _home_sampling_where(request)
     qs = home_sampling.requests_in_scope(round_, request.user, **where)
     show_closed = request.GET.get("status") == "closed"
@@ -474,10 +479,10 @@ def home_sampling_close(request: HttpRequest, round_code: str, pk: int) -> HttpR
     """Mark one request done (tube barcode or note) or cancelled (reason); htmx gets the row."""
     round_ = _round(round_code)
     if not has_role(request.user, WORKER_ROLES):
-        raise Http404("只有网格员和社区以上工作人员可以处理上门采样申请")
+        raise Http404(gettext("只有网格员和社区以上工作人员可以处理上门采样申请"))
     item = home_sampling.requests_in_scope(round_, request.user).filter(pk=pk).first()
     if item is None:
-        raise Http404("没有这条上门采样申请,或不在您的辖区内")
+        raise Http404(gettext("没有这条上门采样申请,或不在您的辖区内"))
     post = request.POST
     error = ""
     try:
@@ -490,7 +495,7 @@ def home_sampling_close(request: HttpRequest, round_code: str, pk: int) -> HttpR
                 item, request.user, post.get("reason", ""), post.get("lift_exemption") == "on"
             )
         else:
-            raise home_sampling.HomeSamplingError("请选择“已上门采样”或“取消”")
+            raise home_sampling.HomeSamplingError(gettext("请选择“已上门采样”或“取消”"))
     except home_sampling.HomeSamplingError as exc:
         error = str(exc)
     if request.headers.get("HX-Request"):
@@ -509,5 +514,9 @@ def home_sampling_close(request: HttpRequest, round_code: str, pk: int) -> HttpR
         messages.error(request, error)
     else:
         item.refresh_from_db()
-        messages.success(request, f"{item.resident.name}:{item.get_status_display()}")
+        messages.success(
+            request,
+            gettext("%(name)s:%(status)s")
+            % {"name": item.resident.name, "status": item.get_status_display()},
+        )
     return redirect(reverse("coverage:home_sampling", args=[round_code]))
