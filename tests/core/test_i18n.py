@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import gettext
+import html
 import json
 import re
 from pathlib import Path
@@ -24,7 +25,7 @@ from tests.conftest import make_user
 from tests.testing.conftest import Round
 from tests.testing.labkit import deliver, fill, make_lab, stranger, wuyi_csv
 from wuyi.accounts.models import Grant, Role, User
-from wuyi.coverage.models import DoorKnock
+from wuyi.coverage.models import DoorKnock, HomeSamplingRequest
 from wuyi.testing.models import Tube
 from wuyi.testing.results import record_result
 
@@ -481,6 +482,198 @@ def test_the_coverage_household_page_lists_knocks_and_notes_in_either_language(c
     assert re.search(r"<span>\d\d-\d\d \d\d:\d\d Whole household</span>", english)
     assert "门贴记录" not in english and "敲门记录" not in english and " 全户<" not in english
     assert untranslated(english, DATA) == []
+
+
+# --- The coverage pages' words made in Python: status badges, choices, messages ----------
+
+# The door-knock results and exemption reasons, as the forms and the close report show them.
+KNOCK_RESULTS = {
+    "nobody_home": ("无人在家", "Nobody home"),
+    "sampled_elsewhere": ("已在别处采样", "Sampled elsewhere"),
+    "refused": ("拒绝采样", "Refused sampling"),
+    "bedridden": ("卧床,申请上门采样", "Bedridden, request home sampling"),
+    "moved_out": ("已搬离(变更户籍登记)", "Moved out (update the registration)"),
+    "new_occupant": ("新住户(登记入户)", "New occupant (register in the household)"),
+}
+EXEMPT_REASONS = {
+    "away": ("离市在外", "Away from the city"),
+    "isolated": ("已隔离或住院", "In isolation or in hospital"),
+    "bedridden": ("卧床(已申请上门采样)", "Bedridden (home sampling requested)"),
+    "infant": ("低于本轮年龄下限", "Below this round's minimum age"),
+    "round_rule": ("本轮规则免检", "Exempt by this round's rules"),
+}
+
+
+def options(page: str, name: str) -> dict[str, str]:
+    """value → text of the options of the page's ``<select name=...>``."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    found = re.findall(r'<option value="([^"]*)">([^<]*)</option>', select)
+    return {value: html.unescape(text) for value, text in found}
+
+
+@pytest.fixture
+def household(city, stage):
+    """Grid A's household 101 in round R1, with one person of each status besides 张丽's
+    positive pool: 王芳 not sampled, 赵刚 exempt (isolated, with a note), 孙梅 reported
+    sampled elsewhere by a door knock (see ``work_the_household``). Returns them by name."""
+    born = dt.date(1990, 1, 1)
+    people = {
+        name: city.resident(name, city.home1, "140105", born, seq, "M")
+        for name, seq in (("王芳", 31), ("赵刚", 41), ("孙梅", 51))
+    }
+    return people
+
+
+def work_the_household(client, city, people) -> list[str]:
+    """Register an exemption and a knock through the forms; the pages flashed after each."""
+    exempt = client.post(
+        reverse("coverage:exempt", args=["R1", city.home1.pk]),
+        {"resident": people["赵刚"].pk, "reason": "isolated", "note": "市三院"},
+        follow=True,
+    )
+    knock = client.post(
+        reverse("coverage:knock", args=["R1", city.home1.pk]),
+        {"result": "sampled_elsewhere", "resident": people["孙梅"].pk, "sampled_where": "太原站"},
+        follow=True,
+    )
+    refused = client.post(
+        reverse("coverage:knock", args=["R1", city.home1.pk]), {"result": "refused"}, follow=True
+    )
+    return [text_of(exempt), text_of(knock), text_of(refused)]
+
+
+def badges(page: str) -> list[str]:
+    """The status badges of the people of the grid view's households to work on."""
+    listing = re.search(r'<ul class="list households">(.*?)</ul>', page, re.S).group(1)
+    found = re.findall(r'<span class="badge [a-z]*">([^<]*)</span>', listing)
+    return [" ".join(badge.split()) for badge in found]
+
+
+def test_the_grid_round_view_shows_english_status_badges(client, city, stage, household):
+    client.force_login(stage["gw"])
+    choose(client, "en")
+    exempted, knocked, refused = work_the_household(client, city, household)
+    assert "Exemption registered: 赵刚" in exempted
+    assert "Recorded: Sampled elsewhere" in knocked
+    assert "“Refused sampling” needs the resident it is about" in refused
+
+    page = text_of(client.get(reverse("coverage:grid", args=["R1", city.grid_a.code])))
+    assert badges(page) == [
+        "张丽 Positive pool, retest pending",
+        "王芳 Not sampled",
+        "赵刚 In isolation or in hospital (市三院)",
+        "孙梅 Sampled elsewhere (to verify): 太原站",
+    ]
+
+    # The household page and its knock log; the sampled neighbour (grid B) seen by the office.
+    home1 = text_of(client.get(reverse("coverage:household", args=["R1", city.home1.pk])))
+    assert '<span class="badge">Sampled elsewhere</span>' in home1
+    assert "已在别处采样" not in home1 and "未采样" not in home1
+    client.force_login(stage["office"])
+    home2 = text_of(client.get(reverse("coverage:household", args=["R1", city.home2.pk])))
+    assert re.search(r'<span class="badge ok">Sampled \d\d-\d\d \d\d:\d\d ', home2)
+
+
+def test_the_grid_round_view_shows_chinese_status_badges_by_default(client, city, stage, household):
+    client.force_login(stage["gw"])
+    exempted, knocked, refused = work_the_household(client, city, household)
+    assert "已登记免检:赵刚" in exempted
+    assert "已记录:已在别处采样" in knocked
+    assert "“拒绝采样”需要选择是哪位居民" in refused
+
+    page = text_of(client.get(reverse("coverage:grid", args=["R1", city.grid_a.code])))
+    assert badges(page) == [
+        "张丽 混管阳性待复核",
+        "王芳 未采样",
+        "赵刚 已隔离或住院(市三院)",
+        "孙梅 已在别处采样(待核实):太原站",
+    ]
+    client.force_login(stage["office"])
+    home2 = text_of(client.get(reverse("coverage:household", args=["R1", city.home2.pk])))
+    assert re.search(r'<span class="badge ok">已采样 \d\d-\d\d \d\d:\d\d ', home2)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_door_knock_and_exemption_forms_offer_their_choices_in_the_language(
+    client, city, stage, language
+):
+    client.force_login(stage["gw"])
+    if language == "en":
+        choose(client, "en")
+    page = text_of(client.get(reverse("coverage:household", args=["R1", city.home1.pk])))
+    which = 1 if language == "en" else 0
+    assert options(page, "result") == {k: v[which] for k, v in KNOCK_RESULTS.items()}
+    assert options(page, "reason") == {k: v[which] for k, v in EXEMPT_REASONS.items()}
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_close_report_names_exemption_reasons_and_knock_results_in_the_language(
+    client, city, stage, language
+):
+    client.force_login(stage["office"])
+    if language == "en":
+        choose(client, "en")
+    page = html.unescape(
+        text_of(client.get(reverse("coverage:close", args=["R1", city.community.pk])))
+    )
+    which, other = (1, 0) if language == "en" else (0, 1)
+    for labels in [*EXEMPT_REASONS.values(), *KNOCK_RESULTS.values()]:
+        assert f"<td>{labels[which]}</td>" in page, labels[which]
+        assert f"<td>{labels[other]}</td>" not in page, labels[other]
+
+
+def test_the_coverage_errors_are_in_english_once_chosen(client, city, stage):
+    client.force_login(stage["gw"])
+    choose(client, "en")
+    url = reverse("coverage:note", args=["R1", city.home1.pk])
+    page = text_of(client.post(url, {"reported_count": "three"}, follow=True))
+    assert "The number of people should be a number; got: three" in page
+    page = text_of(client.post(url, {"listed": "张丽 1 2 已采"}, follow=True))
+    assert "Line 1 should read “name [ID number] 已采/未采”" in page
+    page = text_of(client.post(url, {"reported_count": "1"}, follow=True))
+    assert "Door note checked: Matches the records, no visit needed" in page
+
+    knock = reverse("coverage:knock", args=["R1", city.home1.pk])
+    page = text_of(client.post(knock, {"result": "nobody_home", "moved_to": "NOPE"}, follow=True))
+    assert "No household found to move to: NOPE" in page
+    page = text_of(
+        client.post(knock, {"result": "nobody_home", "sampled_when": "yesterday"}, follow=True)
+    )
+    assert "The sampling time should be year-month-day hour:minute" in page
+    page = text_of(
+        client.post(knock, {"result": "bedridden", "resident": city.alice.pk}, follow=True)
+    )
+    assert "Recorded: Bedridden, request home sampling" in page
+
+    # The home-sampling list and its htmx row: English status and errors.
+    listing = text_of(client.get(reverse("coverage:home_sampling", args=["R1"])))
+    assert "Awaiting visit" in listing and "待上门<" not in listing
+    [request] = HomeSamplingRequest.objects.all()
+    close = reverse("coverage:home_sampling_close", args=["R1", request.pk])
+    row = text_of(client.post(close, {"action": "?"}, HTTP_HX_REQUEST="true"))
+    assert "Choose “Sampled at home” or “Cancel”" in row
+    row = text_of(client.post(close, {"action": "cancel", "reason": "x"}, HTTP_HX_REQUEST="true"))
+    assert "Enter the reason for cancelling (at least" in row
+    done = client.post(close, {"action": "done", "note": "家属代为确认"}, follow=True)
+    assert "张丽: Sampled at home" in text_of(done)
+
+
+def test_the_coverage_errors_are_in_chinese_by_default(client, city, stage):
+    client.force_login(stage["gw"])
+    url = reverse("coverage:note", args=["R1", city.home1.pk])
+    page = text_of(client.post(url, {"reported_count": "three"}, follow=True))
+    assert "人数应为数字,收到:three" in page
+    knock = reverse("coverage:knock", args=["R1", city.home1.pk])
+    page = text_of(
+        client.post(knock, {"result": "bedridden", "resident": city.alice.pk}, follow=True)
+    )
+    assert "已记录:卧床,申请上门采样" in page
+    [request] = HomeSamplingRequest.objects.all()
+    close = reverse("coverage:home_sampling_close", args=["R1", request.pk])
+    row = text_of(client.post(close, {"action": "?"}, HTTP_HX_REQUEST="true"))
+    assert "请选择“已上门采样”或“取消”" in row
+    done = client.post(close, {"action": "done", "note": "家属代为确认"}, follow=True)
+    assert "张丽:已上门采样" in text_of(done)
 
 
 def served_catalog(response) -> dict[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts.scoping import scoped
@@ -134,13 +135,16 @@ def person_statuses(round_, residents: QuerySet, user) -> list[PersonStatus]:
         ).strip()
     reasons = dict(ExemptReason.choices)
     genders = dict(Gender.choices)
+    # Looked up once, not per person: a grid has a thousand.
+    with_note = gettext("%(status)s(%(note)s)")
+    with_place = gettext("%(status)s:%(place)s")
     result = []
     for rid, name, gender, birth, phone, household_id, cls, at, site, note in rows:
         label = str(STATUS_LABELS.get(cls) or reasons.get(cls, cls))
         if cls in reasons and note:
-            label = f"{label}({note})"
+            label = with_note % {"status": label, "note": note}
         elif cls == REPORTED and elsewhere.get(rid):
-            label = f"{label}:{elsewhere[rid]}"
+            label = with_place % {"status": label, "place": elsewhere[rid]}
         if rid in pending:
             label = str(STATUS_LABELS["positive_pool"])
         result.append(
