@@ -165,25 +165,16 @@ def run_here(risk_persons: int = 100_000, seed: int = 1, repeat: int = 20) -> di
             measure, the_plan = plans[key]
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
             people.append(
-                RiskPerson(
-                    resident_id=resident.pk,
+                schedule.new_episode(
+                    resident,
+                    measure,
+                    the_plan,
                     category=measure.category,
                     state=State.UNDER_MEASURE,
-                    policy_version=measure.version_code,
-                    policy_name=measure.version_name,
-                    release_rule=measure.release,
-                    identified_at=at,
+                    at=at,
                     identified_on=day,
                     source="manual",
                     source_ref="bench",
-                    place=the_plan.stages[0].place,
-                    start_date=day,
-                    end_date=the_plan.end,
-                    release_on=the_plan.release_on,
-                    household_id=resident.household_id,
-                    path=resident.path,
-                    grid_id=resident.grid_id,
-                    district_code=resident.district_code,
                 )
             )
         with transaction.atomic():

@@ -101,27 +101,18 @@ def identify(
                 f"{resident.name}已在管控中({current.get_category_display()},"
                 f"{current.get_state_display()}),不能重复判定"
             )
-        person = RiskPerson(
-            resident=resident,
+        person = schedule.new_episode(
+            resident,
+            measure,
+            the_plan,
             category=category,
             state=State.IDENTIFIED,
-            policy_version=measure.version_code,
-            policy_name=measure.version_name,
-            release_rule=measure.release,
-            identified_at=at,
+            at=at,
             identified_on=day,
             source=source,
-            source_ref=source_ref[:100],
-            place=the_plan.stages[0].place,
-            start_date=the_plan.start,
-            end_date=the_plan.end,
-            release_on=the_plan.release_on,
+            source_ref=source_ref,
             escalated_from=escalated_from,
-            household_id=resident.household_id,
-            path=resident.path,
-            grid_id=resident.grid_id,
-            district_code=resident.district_code,
-            note=note[:500],
+            note=note,
         )
         try:
             with transaction.atomic():

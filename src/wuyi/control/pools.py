@@ -247,27 +247,15 @@ def _link(task, person, outcome: str, *, reason: str = "", open: bool = True) ->
 
 def _person(task, the_plan: schedule.Plan, ref: str) -> RiskPerson:
     """The episode ``identify`` + ``advance_to_measure`` would leave, unsaved."""
-    resident = task.resident
-    measure = the_plan.measure
-    return RiskPerson(
-        resident=resident,
+    return schedule.new_episode(
+        task.resident,
+        the_plan.measure,
+        the_plan,
         category=Category.POSITIVE_POOL_MEMBER,
         state=State.UNDER_MEASURE,
-        policy_version=measure.version_code,
-        policy_name=measure.version_name,
-        release_rule=measure.release,
-        identified_at=task.created_at,
-        identified_on=the_plan.start,
+        at=task.created_at,
         source=Source.POSITIVE_POOL,
         source_ref=ref,
-        place=the_plan.stages[0].place,
-        start_date=the_plan.start,
-        end_date=the_plan.end,
-        release_on=the_plan.release_on,
-        household_id=resident.household_id,
-        path=resident.path,
-        grid_id=resident.grid_id,
-        district_code=resident.district_code,
     )
 
 

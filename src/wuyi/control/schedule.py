@@ -143,6 +143,50 @@ def tasks_for(person: RiskPerson, the_plan: Plan, until: dt.date | None = None) 
     return tasks
 
 
+def new_episode(
+    resident,
+    measure: Measure,
+    the_plan: Plan,
+    *,
+    category: str,
+    state: str,
+    at: dt.datetime,
+    source: str,
+    source_ref: str = "",
+    identified_on: dt.date | None = None,
+    escalated_from: RiskPerson | None = None,
+    note: str = "",
+) -> RiskPerson:
+    """An unsaved risk person under ``measure`` as planned, with the resident's territory.
+
+    One place for the fields an episode copies from its measure, plan and resident, so
+    one-by-one identification, bulk intake of positive pools and the benchmark write the
+    same rows.
+    """
+    return RiskPerson(
+        resident=resident,
+        category=category,
+        state=state,
+        policy_version=measure.version_code,
+        policy_name=measure.version_name,
+        release_rule=measure.release,
+        identified_at=at,
+        identified_on=identified_on or the_plan.start,
+        source=source,
+        source_ref=source_ref[:100],
+        place=the_plan.stages[0].place,
+        start_date=the_plan.start,
+        end_date=the_plan.end,
+        release_on=the_plan.release_on,
+        escalated_from=escalated_from,
+        household_id=resident.household_id,
+        path=resident.path,
+        grid_id=resident.grid_id,
+        district_code=resident.district_code,
+        note=note[:500],
+    )
+
+
 def stages_for(person: RiskPerson, the_plan: Plan) -> list[Stage]:
     """The plan's stages as unsaved rows of ``person`` (one place and span each)."""
     return [
