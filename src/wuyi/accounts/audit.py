@@ -79,7 +79,7 @@ def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record(
+def build(
     action: str,
     obj: models.Model | None = None,
     *,
@@ -94,7 +94,10 @@ def record(
     path: str | None = None,
     district_code: str | None = None,
 ) -> AuditEvent:
-    """Append one audit event and return it. Never raises for a missing user or object."""
+    """One audit event, not yet saved: ``record`` saves it, ``record_many`` saves many at once.
+
+    Never raises for a missing user or object.
+    """
     if action not in Action.values:
         raise ValueError(f"unknown audit action {action!r}; one of {', '.join(Action.values)}")
     if user is None and request is not None:
@@ -105,7 +108,7 @@ def record(
         actor_id = getattr(user, "pk", None) if hasattr(user, "get_username") else None
         actor_name = user.get_username() if hasattr(user, "get_username") else str(user)
     obj_path, obj_district = place_of(obj)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor_id=actor_id,
         actor_name=actor_name[:150],
         action=action,
@@ -119,6 +122,18 @@ def record(
         reason=reason[:500],
         ip=_client_ip(request),
     )
+
+
+def record(action: str, obj: models.Model | None = None, **kwargs) -> AuditEvent:
+    """Append one audit event and return it (arguments as ``build``)."""
+    event = build(action, obj, **kwargs)
+    event.save(force_insert=True)
+    return event
+
+
+def record_many(events: list[AuditEvent]) -> None:
+    """Append many events built with ``build`` in one insert (bulk intake, bulk release)."""
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def on_login(sender, request, user, **kwargs) -> None:

@@ -34,7 +34,8 @@ from dataclasses import asdict, dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from wuyi.accounts.models import Action, AuditEvent
+from wuyi.accounts import audit
+from wuyi.accounts.models import Action
 from wuyi.control import measures, schedule
 from wuyi.control.chain import ChainError, _actor_name, escalate
 from wuyi.control.models import (
@@ -289,28 +290,18 @@ def _log_many(moves: list[tuple[RiskPerson, str, str, str, dt.datetime]], user) 
         ],
         batch_size=1000,
     )
-    actor_id, actor_name = None, ""
-    if user is not None and getattr(user, "is_authenticated", True):
-        actor_id = getattr(user, "pk", None) if hasattr(user, "get_username") else None
-        actor_name = user.get_username() if hasattr(user, "get_username") else str(user)
-    AuditEvent.objects.bulk_create(
+    audit.record_many(
         [
-            AuditEvent(
-                actor_id=actor_id,
-                actor_name=actor_name[:150],
-                action=Action.STATUS if from_state else Action.CREATE,
-                model=RiskPerson._meta.label_lower,
-                object_pk=str(person.pk),
-                object_repr=str(person)[:200],
-                path=person.path,
-                district_code=person.district_code[:6],
-                before={"state": str(from_state)} if from_state else None,
-                after={"state": str(to_state), "category": str(person.category)},
-                reason=note[:500],
+            audit.build(
+                Action.STATUS if from_state else Action.CREATE,
+                person,
+                user=user,
+                before={"state": from_state} if from_state else None,
+                after={"state": to_state, "category": person.category},
+                reason=note,
             )
             for person, from_state, to_state, note, _ in moves
-        ],
-        batch_size=1000,
+        ]
     )
 
 
