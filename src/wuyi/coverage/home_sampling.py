@@ -25,10 +25,8 @@ from django.utils.translation import gettext
 from wuyi.accounts import audit
 from wuyi.accounts.models import Action
 from wuyi.accounts.scoping import scoped
-from wuyi.coverage.missed import PLACE_FIELDS, place_labels
+from wuyi.coverage.missed import PLACE_FIELDS, person_columns
 from wuyi.coverage.models import Exemption, ExemptReason, HomeSamplingRequest, HomeSamplingStatus
-from wuyi.people.masking import mask_id_number, mask_phone
-from wuyi.people.models import Gender
 from wuyi.territory.models import Grid, Node
 from wuyi.territory.tree import subtree_q
 from wuyi.testing.models import Tube
@@ -105,25 +103,16 @@ def request_rows(queryset: QuerySet, limit: int = 2000) -> list[RequestRow]:
         "outcome_note",
         *(f"resident__{f}" for f in PLACE_FIELDS),
     )[:limit]
-    genders = dict(Gender.choices)
     statuses = dict(HomeSamplingStatus.choices)
     tz = timezone.get_current_timezone()
     result = []
     for r in rows:
-        building, unit, room = place_labels({f: r[f"resident__{f}"] for f in PLACE_FIELDS})
         result.append(
             RequestRow(
                 pk=r["pk"],
                 resident_id=r["resident_id"],
                 household_id=r["resident__household_id"],
-                building=building,
-                unit=unit,
-                room=room,
-                name=r["resident__name"],
-                gender=genders.get(r["resident__gender"], "") if r["resident__gender"] else "",
-                birth_year=r["resident__birth_date"].year if r["resident__birth_date"] else None,
-                id_number=mask_id_number(r["resident__id_number"]),
-                phone=mask_phone(r["resident__phone"]),
+                **person_columns(r, "resident__"),
                 status=r["status"],
                 status_label=statuses.get(r["status"], r["status"]),
                 requested_at=r["requested_at"].astimezone(tz),

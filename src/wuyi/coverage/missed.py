@@ -84,6 +84,30 @@ def place_labels(row: dict) -> tuple[str, str, str]:
     return building, unit, row["household__name"]
 
 
+_GENDERS = dict(Gender.choices)
+
+
+def person_columns(row: dict, prefix: str = "") -> dict:
+    """A listed person's place, name, gender, birth year, and masked ID number and phone.
+
+    ``row`` is a ``values()`` row with the resident's fields under ``prefix`` (``""`` for a
+    resident queryset, ``"resident__"`` for rows that point at a resident), including
+    ``PLACE_FIELDS``. The missed list and the home-sampling list show the same columns.
+    """
+    building, unit, room = place_labels({f: row[prefix + f] for f in PLACE_FIELDS})
+    gender, born = row[prefix + "gender"], row[prefix + "birth_date"]
+    return {
+        "building": building,
+        "unit": unit,
+        "room": room,
+        "name": row[prefix + "name"],
+        "gender": _GENDERS.get(gender, "") if gender else "",
+        "birth_year": born.year if born else None,
+        "id_number": mask_id_number(row[prefix + "id_number"]),
+        "phone": mask_phone(row[prefix + "phone"]),
+    }
+
+
 # The household and up to two levels above it: unit, building.
 PLACE_FIELDS = [
     "household__name",
@@ -145,23 +169,14 @@ def missed_list(
             ).strip()
         else:
             last_by_household[household_id] = label
-    genders = dict(Gender.choices)
     rows = []
     for r in residents:
-        building, unit, room = place_labels(r)
         rows.append(
             MissedRow(
                 resident_id=r["id"],
                 household_id=r["household_id"],
                 household_path=r["path"],
-                building=building,
-                unit=unit,
-                room=room,
-                name=r["name"],
-                gender=genders.get(r["gender"], "") if r["gender"] else "",
-                birth_year=r["birth_date"].year if r["birth_date"] else None,
-                id_number=mask_id_number(r["id_number"]),
-                phone=mask_phone(r["phone"]),
+                **person_columns(r),
                 flags=[label for field, label in FLAGS.items() if r[field]],
                 last_knock=last_by_resident.get(r["id"])
                 or last_by_household.get(r["household_id"], ""),
