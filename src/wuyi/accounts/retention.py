@@ -86,52 +86,28 @@ def register_builtin() -> None:
         except LookupError:
             return None
 
-    retest, sampled, scan = (
-        model("testing.RetestTask"),
-        model("testing.Sampled"),
-        model("testing.Scan"),
-    )
-    if retest is not None:
-        register(
-            "testing.retesttask",
-            "单管复核任务",
-            lambda before: retest.objects.filter(round__end_date__lt=before),
-            day_field="created_at",
-            group_field="status",
-        )
-    # Coverage records of a round (who was exempt and why, what was found at the door,
-    # what a household's door note said) are residents' test records too: they go with
-    # their round, before the scans a door note may point at.
+    # Records of a round go with their round, in this order (each may point at the next):
+    # retest tasks; the coverage records (who was exempt and why, what was found at the
+    # door, what a household's door note said), which are residents' test records too and
+    # go before the scans a door note may point at; the sampled markers; the scans.
     for label, text, day_field, group_field in (
+        ("testing.RetestTask", "单管复核任务", "created_at", "status"),
         ("coverage.DoorNote", "门贴核对记录", "submitted_at", "status"),
         ("coverage.DoorKnock", "敲门记录", "recorded_at", "result"),
         ("coverage.HomeSamplingRequest", "上门采样申请", "requested_at", "status"),
         ("coverage.Exemption", "免检记录", "granted_at", "reason"),
+        ("testing.Sampled", "居民已采样记录", "sampled_at", None),
+        ("testing.Scan", "居民采样扫码记录", "received_at", "outcome"),
     ):
-        coverage_model = model(label)
-        if coverage_model is not None:
+        round_model = model(label)
+        if round_model is not None:
             register(
                 label.lower(),
                 text,
-                lambda before, m=coverage_model: m.objects.filter(round__end_date__lt=before),
+                lambda before, m=round_model: m.objects.filter(round__end_date__lt=before),
                 day_field=day_field,
                 group_field=group_field,
             )
-    if sampled is not None:
-        register(
-            "testing.sampled",
-            "居民已采样记录",
-            lambda before: sampled.objects.filter(round__end_date__lt=before),
-            day_field="sampled_at",
-        )
-    if scan is not None:
-        register(
-            "testing.scan",
-            "居民采样扫码记录",
-            lambda before: scan.objects.filter(round__end_date__lt=before),
-            day_field="received_at",
-            group_field="outcome",
-        )
     risk_person = model("control.RiskPerson")
     if risk_person is not None:
         register(
