@@ -63,3 +63,24 @@ def test_tallies_refresh_only_changed_communities_and_sum_by_district_and_street
         "name": "小店区",
         "kind": "district",
     }
+
+
+def test_a_marker_committed_after_a_refresh_below_its_watermark_is_still_counted(city, rnd):
+    from wuyi.coverage.models import TallyMark
+    from wuyi.testing.models import Sampled
+
+    assert refresh_changed(rnd.round) == 1
+    rnd.sample(city.alice)
+    marker = Sampled.objects.get(round=rnd.round, resident=city.alice)
+    # As on PostgreSQL: the last refresh already saw a higher id while this marker's batch
+    # had not yet committed, so the marker sits below the watermark.
+    TallyMark.objects.filter(round=rnd.round).update(
+        sampled_upto=marker.pk, refreshed_at=marker.sampled_at
+    )
+    assert refresh_changed(rnd.round) == 1
+    assert CommunityTally.objects.get().sampled == 1
+    # Markers stamped long before the last refresh are not looked at again.
+    TallyMark.objects.filter(round=rnd.round).update(
+        refreshed_at=marker.sampled_at + dt.timedelta(hours=1)
+    )
+    assert refresh_changed(rnd.round) == 0

@@ -14,10 +14,12 @@ Pages at community level and below never use tallies: they count live.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -62,6 +64,8 @@ def refresh(round_, community_paths: Iterable[str] | None = None) -> int:
 # More than the ids all web workers can hold in uncommitted batches at once
 # (workers × the largest batch, 2,000 events).
 LATE_COMMIT_MARGIN = 20_000
+# Longer than any ingest transaction (a batch is stamped before it commits).
+LATE_COMMIT_WINDOW = dt.timedelta(minutes=1)
 
 
 @transaction.atomic
@@ -74,11 +78,18 @@ def refresh_changed(round_) -> int:
         Sampled.objects.filter(round=round_).order_by("-id").values_list("id", flat=True).first()
         or 0
     )
-    # Look back LATE_COMMIT_MARGIN ids before the watermark: on PostgreSQL a batch that
-    # took its ids before the last refresh may have committed after it, below the mark.
-    since = max(mark.sampled_upto - LATE_COMMIT_MARGIN, 0) if mark.sampled_upto else 0
+    new = Q(id__gt=mark.sampled_upto, id__lte=upto)
+    if mark.refreshed_at is not None:
+        # On PostgreSQL a batch that took its ids before the last refresh may have
+        # committed after it, below the mark: look back LATE_COMMIT_MARGIN ids, but only
+        # at markers stamped around or after that refresh, so a quiet round costs nothing.
+        new |= Q(
+            id__gt=max(mark.sampled_upto - LATE_COMMIT_MARGIN, 0),
+            id__lte=mark.sampled_upto,
+            sampled_at__gte=mark.refreshed_at - LATE_COMMIT_WINDOW,
+        )
     changed = set(
-        Sampled.objects.filter(round=round_, id__gt=since, id__lte=upto)
+        Sampled.objects.filter(new, round=round_)
         .annotate(c=Substr("path", 1, COMMUNITY_LEN))
         .values_list("c", flat=True)
         .distinct()
