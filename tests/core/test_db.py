@@ -58,3 +58,38 @@ def test_write_lock_excludes_threads_and_is_reentrant():
     if connection.vendor == "sqlite":
         assert not overlaps
     assert not inside
+
+
+def _hold_in_child(started, release) -> None:
+    from wuyi.core import db as child_db
+
+    with child_db.write_lock():
+        started.set()
+        release.wait(10)
+
+
+@pytest.mark.django_db
+def test_a_forked_child_does_not_share_its_parents_lock():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL locks rows itself; write_lock is a no-op there")
+    with db.write_lock():
+        pass  # the parent has opened its lock file before forking
+    ctx = multiprocessing.get_context("fork")
+    started, release = ctx.Event(), ctx.Event()
+    child = ctx.Process(target=_hold_in_child, args=(started, release))
+    child.start()
+    assert started.wait(10)
+    got_in = threading.Event()
+
+    def parent_writer():
+        with db.write_lock():
+            got_in.set()
+
+    writer = threading.Thread(target=parent_writer)
+    writer.start()
+    # While the child holds the lock, the parent must wait for it.
+    assert not got_in.wait(0.3)
+    release.set()
+    writer.join(10)
+    child.join(10)
+    assert got_in.is_set()

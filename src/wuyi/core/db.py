@@ -19,17 +19,20 @@ from collections.abc import Iterator
 
 from django.db import connection
 
-_files: dict[str, int] = {}
+# Per process: a forked child (a web worker of a preloading server) must open its own
+# file, or parent and child would share one open file description and one flock.
+_files: dict[tuple[int, str], int] = {}
 _guard = threading.Lock()
 _local = threading.local()
 
 
 def _lock_fd(name: str) -> int:
+    key = (os.getpid(), name)
     with _guard:
-        fd = _files.get(name)
+        fd = _files.get(key)
         if fd is None:
             fd = os.open(f"{name}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
-            _files[name] = fd
+            _files[key] = fd
         return fd
 
 
