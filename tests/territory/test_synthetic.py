@@ -175,3 +175,21 @@ def test_it_refuses_a_registry_that_is_not_empty(city):
     call_command("generate", residents=100, seed=1, force=True, verbosity=0)
     assert Resident.objects.count() == 100
     assert not Node.objects.filter(parent__name="坞城街道", name="光华街社区").exists()
+
+
+def test_force_refuses_a_registry_whose_residents_have_been_sampled():
+    """Scans have no foreign key constraint to residents: generate --force checks instead."""
+    from django.utils import timezone
+
+    from wuyi.testing.models import Scan, TestingRound
+
+    synthetic.generate(300, seed=5)
+    today = dt.date.today()
+    rnd = TestingRound.objects.create(code="R1", name="一轮", start_date=today, end_date=today)
+    resident = Resident.objects.first()
+    Scan.objects.create(
+        outcome="accepted", round=rnd, resident=resident, received_at=timezone.now()
+    )
+    with pytest.raises(synthetic.RegistryNotEmpty, match="采样记录"):
+        synthetic.generate(300, seed=6, force=True)
+    assert Resident.objects.filter(pk=resident.pk).exists()

@@ -641,8 +641,15 @@ def clear_registry() -> None:
     Raw deletes in dependency order: the ORM's cascade collector would load millions of rows.
     Data of other apps that still points at the registry makes this fail (and roll back).
     """
+    from django.apps import apps
+
     from wuyi.accounts.models import Grant, User
 
+    # Scans and sampled markers have no foreign key constraints (see ``testing.Scan``):
+    # refuse here what the database would not.
+    for label in ("testing.Scan", "testing.Sampled"):
+        if apps.get_model(label).objects.filter(resident__isnull=False).exists():
+            raise RegistryNotEmpty("登记库的居民已有采样记录,不能清空;请换一个空数据库后重新生成。")
     qn = connection.ops.quote_name
     tables = {
         "users": qn(User._meta.db_table),

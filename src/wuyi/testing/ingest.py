@@ -396,13 +396,15 @@ class _Sql:
     ) -> list[tuple]:
         """Rows of ``sql column IN values tail``; ``before`` are the parameters ahead of it.
 
-        PostgreSQL gets one array (``= ANY(%s)``): psycopg splits a statement's placeholders
-        in Python, milliseconds for a list of 500.
+        PostgreSQL gets one array (``= ANY(%b)``): psycopg splits a statement's placeholders
+        in Python, milliseconds for a list of 500. Arrays go in binary (``%b``): psycopg
+        writes a text array in Python with a regular expression per element, 10 ms of CPU
+        for a batch's scan rows against 2 ms in binary.
         """
         if not values:
             return []
         if not self.sqlite:
-            return self.rows(f"{sql} {column} = ANY(%s){tail}", [*(before or []), list(values)])
+            return self.rows(f"{sql} {column} = ANY(%b){tail}", [*(before or []), list(values)])
         rows: list[tuple] = []
         for chunk in _chunks(values, CHUNK):
             rows += self.rows(
@@ -422,7 +424,7 @@ class _Sql:
             return returned
         if not self.sqlite:
             arrays = [list(column) for column in zip(*rows, strict=True)]
-            casts = ", ".join(f"%s::{t}[]" for t in types.split())
+            casts = ", ".join(f"%b::{t}[]" for t in types.split())
             return self.rows(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {tail}",  # noqa: S608 (our table and column names; values are bound)
                 arrays,
@@ -688,7 +690,7 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
         sql.rows(
             "UPDATE testing_tube t SET member_count = v.count, status = v.status, "
             "sealed_at = COALESCE(t.sealed_at, v.sealed_at) FROM unnest("
-            "%s::bigint[], %s::int[], %s::text[], %s::timestamptz[]) AS v(id, count, status, "
+            "%b::bigint[], %b::int[], %b::text[], %b::timestamptz[]) AS v(id, count, status, "
             "sealed_at) WHERE t.id = v.id",
             [
                 [t.id for t in changed],
