@@ -578,12 +578,15 @@ class Sampled(models.Model):
         related_name="+",
         db_index=False,
     )
+    # No index of its own: every lookup names the round too, which the unique (round,
+    # resident) index serves; one index fewer to write per binding.
     resident = models.ForeignKey(
         "people.Resident",
         verbose_name="居民",
         on_delete=models.CASCADE,
         db_constraint=False,
         related_name="sampled",
+        db_index=False,
     )
     first_scan = models.ForeignKey(
         Scan,
@@ -614,7 +617,6 @@ class Sampled(models.Model):
         ]
         indexes = [
             models.Index(fields=["round", "path"], name="sampled_round_path"),
-            models.Index(fields=["round", "grid"], name="sampled_round_grid"),
         ]
 
     def __str__(self) -> str:
