@@ -7,6 +7,10 @@ from django.core.management import call_command
 
 from wuyi.core import background
 
+# run_due closes stale database connections between jobs: a connection an earlier test left
+# open in this worker process is touched, which needs database access allowed.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def jobs(monkeypatch):
@@ -35,7 +39,6 @@ def test_a_failing_job_does_not_stop_the_others(jobs):
     assert results["fine"] == {"done": 3}
 
 
-@pytest.mark.django_db
 def test_work_once_reports_json(jobs, capsys):
     background.every(5, "count")(lambda: {"n": 2})
     call_command("work", "--once", "--json")

@@ -8,9 +8,10 @@ SQLite file, or a new PostgreSQL database ``<name>_bench_ingest_<pid>`` dropped 
 2. **raw**: inserts ``--events`` binding rows into ``testing_scan`` (same columns, same
    unique constraints and indexes) by plain batched ``INSERT … ON CONFLICT DO NOTHING``
    of ``--batch`` rows from one process: the ceiling this database gives on this machine;
-3. **batch API**: starts gunicorn (``--workers`` sync workers) on 127.0.0.1 and has
-   ``--clients`` processes post ``--events`` events as batches of ``--batch`` to
-   ``POST /api/v1/scans`` with the device token: bindings/s and p50/p99 per batch;
+3. **batch API**: starts uWSGI (``--workers`` processes, as ``docs/operations.md`` runs
+   it) on 127.0.0.1 and has ``--clients`` processes post ``--events`` events as batches
+   of ``--batch`` to ``POST /api/v1/scans`` with the device token: bindings/s and p50/p99
+   per batch;
 4. **single-event API**: ``--single`` events posted one at a time to ``/api/v1/scans/one``
    by ``--clients`` processes (phones): scans/s and p50/p99;
 5. checks the database afterwards: every accepted answer is exactly one stored binding,
@@ -81,20 +82,7 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         raw = _child("raw", env, events=events, batch=batch)
         port = _free_port()
         server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "wuyi.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--backlog",
-                "2048",
-                "--log-level",
-                "warning",
-            ],
+            _server_command(port, workers),
             env=env,
         )
         try:
@@ -124,7 +112,7 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             "events": events,
             "batch": batch,
             "clients": clients,
-            "server": f"gunicorn, {workers} sync workers",
+            "server": f"uWSGI, {workers} processes",
         },
         "raw_insert": raw,
         "batch_api": {
@@ -156,6 +144,17 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         "single_p99_ms": _target(single_run["p99_ms"], TARGETS["single_p99_ms"], higher=False),
     }
     return result
+
+
+def _server_command(port: int, workers: int) -> list[str]:
+    """uWSGI as docs/operations.md runs it, serving plain HTTP on ``port``."""
+    return [
+        str(Path(sys.executable).with_name("uwsgi")),
+        "--http-socket", f"127.0.0.1:{port}",
+        "--module", "wuyi.wsgi:application",
+        "--master", "--processes", str(workers),
+        "--disable-logging", "--die-on-term",
+    ]  # fmt: skip
 
 
 def _per(count: int, seconds: float) -> int:
@@ -269,7 +268,7 @@ def _wait_for(port: int) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
+    raise RuntimeError("uWSGI did not answer within 60 s")
 
 
 class _Plan:
