@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 import segno  # noqa: F401  (the codes are made with it)
+from django.urls import reverse
 
 from tests.conftest import make_user
 from wuyi.accounts.models import Grant, Role, User
@@ -77,6 +79,26 @@ def test_the_sampling_endpoint_binds_for_the_staff_members_site_only(client, rnd
     answers = response.json()["answers"]
     assert [a["status"] for a in answers] == ["accepted", "rejected"]
     assert answers[1]["reason"] == "wrong_site"
+
+
+def test_refusals_are_worded_in_the_language_the_staff_member_chose(client, rnd, staff):
+    client.force_login(staff)
+    events = [rnd.event(id_number="12345"), rnd.event(site="S2", token="x")]
+
+    def messages() -> list[str]:
+        response = client.post(
+            "/testing/sampling/scans",
+            json.dumps({"events": [dict(e, event_id=str(uuid.uuid4())) for e in events]}),
+            content_type="application/json",
+        )
+        return [a["message"] for a in response.json()["answers"]]
+
+    assert messages() == ["证件号码格式错误", "本设备或账号无权提交该采样点的数据"]
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert messages() == [
+        "Malformed ID number",
+        "This device or account may not post for this sampling site",
+    ]
 
 
 def test_the_sampling_endpoint_refuses_users_without_a_site_grant(client, rnd, grid_worker):

@@ -121,7 +121,8 @@ class Answer:
 
 
 def _rejected(event_id: str, reason: RejectReason) -> Answer:
-    return Answer(event_id, REJECTED, REJECTED, reason.value, reason.label)
+    # The label in the language of the request (Chinese unless English was chosen).
+    return Answer(event_id, REJECTED, REJECTED, reason.value, str(reason.label))
 
 
 @dataclass
@@ -355,7 +356,7 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
 
 
 def _duplicate(event_id: str, outcome: str, reason: str, barcode: str) -> Answer:
-    label = RejectReason(reason).label if reason else ""
+    label = str(RejectReason(reason).label) if reason else ""
     return Answer(event_id, DUPLICATE, outcome, reason, label, barcode)
 
 

@@ -23,6 +23,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class RoundStatus(models.TextChoices):
@@ -437,19 +438,19 @@ class Outcome(models.TextChoices):
 class RejectReason(models.TextChoices):
     """Why ingest refused an event; the label is the message sampling staff read."""
 
-    TUBE_FULL = "tube_full", "该管已满,请换新管"
-    TUBE_SEALED = "tube_sealed", "该管已封管,不能再加人"
-    TUBE_OTHER_ROUND = "tube_other_round", "该管属于其他检测轮次"
-    TUBE_OTHER_SITE = "tube_other_site", "该管属于其他采样点"
-    MALFORMED_ID = "malformed_id", "证件号码格式错误"
-    PERSON_IN_TUBE = "person_in_tube", "此人已在该管中"
-    UNKNOWN_TOKEN = "unknown_token", "采样码无效,请核对或改为录入证件号"
-    UNKNOWN_ROUND = "unknown_round", "检测轮次不存在或未开始"
-    UNKNOWN_SITE = "unknown_site", "采样点不存在或未参加本轮次"
-    WRONG_SITE = "wrong_site", "本设备或账号无权提交该采样点的数据"
-    UNKNOWN_DESK = "unknown_desk", "采样台不存在"
-    MALFORMED_EVENT = "malformed_event", "事件数据不完整或格式错误"
-    EMPTY_TUBE = "empty_tube", "空管不能封管"
+    TUBE_FULL = "tube_full", _("该管已满,请换新管")
+    TUBE_SEALED = "tube_sealed", _("该管已封管,不能再加人")
+    TUBE_OTHER_ROUND = "tube_other_round", _("该管属于其他检测轮次")
+    TUBE_OTHER_SITE = "tube_other_site", _("该管属于其他采样点")
+    MALFORMED_ID = "malformed_id", _("证件号码格式错误")
+    PERSON_IN_TUBE = "person_in_tube", _("此人已在该管中")
+    UNKNOWN_TOKEN = "unknown_token", _("采样码无效,请核对或改为录入证件号")
+    UNKNOWN_ROUND = "unknown_round", _("检测轮次不存在或未开始")
+    UNKNOWN_SITE = "unknown_site", _("采样点不存在或未参加本轮次")
+    WRONG_SITE = "wrong_site", _("本设备或账号无权提交该采样点的数据")
+    UNKNOWN_DESK = "unknown_desk", _("采样台不存在")
+    MALFORMED_EVENT = "malformed_event", _("事件数据不完整或格式错误")
+    EMPTY_TUBE = "empty_tube", _("空管不能封管")
 
 
 class Scan(models.Model):
