@@ -221,6 +221,10 @@ def _setup(tubes: int, small: int, members: int, workdir: str) -> dict:
                 "lab_code": LAB,
             }
 
+    # Planner statistics, as a lab's database in use has them (right after a bulk load
+    # PostgreSQL plans with stale guesses until autovacuum's analyze comes round).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     with open(Path(workdir) / "big.csv", "w", encoding="utf-8", newline="") as out:
         write_wuyi_csv(rows(0, tubes), out)
     with open(Path(workdir) / "small.csv", "w", encoding="utf-8", newline="") as out:
