@@ -559,8 +559,8 @@ def _raw(events: int, batch: int) -> dict:
             chunk = rows[at : at + batch]
             if connection.vendor == "postgresql":
                 # The fastest plain batched INSERT psycopg can send: one array per column,
-                # in binary, bound server-side (a VALUES list of 10,000 placeholders is split and quoted
-                # in Python, 10× slower). Ingest writes the same way on PostgreSQL.
+                # in binary, bound server-side (a VALUES list of 10,000 placeholders is
+                # split and quoted in Python, 10× slower). Ingest writes the same way.
                 import psycopg
 
                 psycopg.Cursor(connection.connection).execute(

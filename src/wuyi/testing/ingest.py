@@ -401,10 +401,10 @@ class _Sql:
     ) -> list[tuple]:
         """Rows of ``sql column IN values tail``; ``before`` are the parameters ahead of it.
 
-        PostgreSQL gets one array (``= ANY(%b)``): psycopg splits a statement's placeholders
-        in Python, milliseconds for a list of 500. Arrays go in binary (``%b``): psycopg
-        writes a text array in Python with a regular expression per element, 10 ms of CPU
-        for a batch's scan rows against 2 ms in binary.
+        PostgreSQL gets one array (``= ANY(%b)``) for more than ``FEW`` values: psycopg
+        splits a statement's placeholders in Python, milliseconds for a list of 500. Arrays
+        go in binary (``%b``): psycopg writes a text array in Python with a regular
+        expression per element, 10 ms of CPU for a batch's scan rows against 2 ms in binary.
         """
         if not values:
             return []
@@ -420,9 +420,10 @@ class _Sql:
     def insert(self, table: str, columns: str, types: str, rows: list[tuple], tail: str):
         """``INSERT INTO table (columns) … tail`` of ``rows``; what ``tail``'s RETURNING gives.
 
-        SQLite: multi-row ``VALUES`` in chunks under its bound-parameter limit.
-        PostgreSQL: one ``unnest`` of one array per column (``types`` gives each array's
-        type), so the statement has a few dozen parameters whatever the batch's size.
+        SQLite, and PostgreSQL for up to ``FEW`` rows: multi-row ``VALUES`` in chunks under
+        SQLite's bound-parameter limit. PostgreSQL otherwise: one ``unnest`` of one binary
+        array per column (``types`` gives each array's type), so the statement has a few
+        dozen parameters whatever the batch's size.
         """
         returned: list[tuple] = []
         if not rows:
