@@ -166,6 +166,38 @@ def test_the_missed_list_is_in_stair_order_masked_and_exports_to_excel(client, c
     assert rows[2][6] == city.alice.id_number[:6] + "********" + city.alice.id_number[-4:]
 
 
+def test_the_missed_list_and_its_export_follow_the_language_chosen(client, city, rnd):
+    """Headers, gender and flags in English for an office that chose English."""
+    city.alice.elderly_alone = city.alice.no_smartphone = True
+    city.alice.save()
+    client.force_login(make_user("office", Role.COMMUNITY_OFFICE, node=city.community))
+    url = reverse("coverage:missed_node", args=[rnd.round.code, city.compound.pk])
+    sheet = load_workbook(io.BytesIO(client.get(url + "?format=xlsx").content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][:5] == ("楼栋", "单元", "门牌", "姓名", "性别")
+    assert rows[2][3:5] == ("张丽", "女") and rows[2][8] == "独居老人、无智能手机"
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Elderly, living alone" in client.get(url).content.decode()
+    workbook = load_workbook(io.BytesIO(client.get(url + "?format=xlsx").content))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert workbook.active.title == "Missed list"
+    assert rows[1] == (
+        "Building",
+        "Unit",
+        "Door",
+        "Name",
+        "Gender",
+        "Year of birth",
+        "ID number",
+        "Phone",
+        "Special needs",
+        "Last door knock",
+    )
+    assert rows[2][3:5] == ("张丽", "Female")
+    assert rows[2][8] == "Elderly, living alone, No smartphone"
+
+
 def test_the_grid_missed_list_holds_only_the_grid(client, city, rnd, grid_worker):
     client.force_login(grid_worker)
     response = client.get(reverse("coverage:missed_grid", args=[rnd.round.code, city.grid_a.code]))

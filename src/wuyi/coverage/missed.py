@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, pgettext, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -29,7 +30,7 @@ from wuyi.coverage.rollup import (
     with_round,
 )
 from wuyi.people.masking import mask_id_number, mask_phone
-from wuyi.people.models import FLAGS, Gender, Resident
+from wuyi.people.models import FLAGS, GENDER_LABELS, Resident
 from wuyi.territory.models import Grid, Kind, Node
 from wuyi.territory.tree import subtree_q
 
@@ -84,9 +85,6 @@ def place_labels(row: dict) -> tuple[str, str, str]:
     return building, unit, row["household__name"]
 
 
-_GENDERS = dict(Gender.choices)
-
-
 def person_columns(row: dict, prefix: str = "") -> dict:
     """A listed person's place, name, gender, birth year, and masked ID number and phone.
 
@@ -101,7 +99,7 @@ def person_columns(row: dict, prefix: str = "") -> dict:
         "unit": unit,
         "room": room,
         "name": row[prefix + "name"],
-        "gender": _GENDERS.get(gender, "") if gender else "",
+        "gender": gettext(GENDER_LABELS[gender]) if gender in GENDER_LABELS else "",
         "birth_year": born.year if born else None,
         "id_number": mask_id_number(row[prefix + "id_number"]),
         "phone": mask_phone(row[prefix + "phone"]),
@@ -177,7 +175,7 @@ def missed_list(
                 household_id=r["household_id"],
                 household_path=r["path"],
                 **person_columns(r),
-                flags=[label for field, label in FLAGS.items() if r[field]],
+                flags=[gettext(label) for field, label in FLAGS.items() if r[field]],
                 last_knock=last_by_resident.get(r["id"])
                 or last_by_household.get(r["household_id"], ""),
                 elsewhere=elsewhere.get(r["id"], "") if cls == REPORTED else "",
@@ -187,27 +185,27 @@ def missed_list(
 
 
 HEADERS = [
-    "楼栋",
-    "单元",
-    "门牌",
-    "姓名",
-    "性别",
-    "出生年份",
-    "证件号码",
-    "联系电话",
-    "特殊情况",
-    "最近敲门结果",
+    gettext_lazy("楼栋"),
+    gettext_lazy("单元"),
+    gettext_lazy("门牌"),
+    gettext_lazy("姓名"),
+    gettext_lazy("性别"),
+    gettext_lazy("出生年份"),
+    gettext_lazy("证件号码"),
+    pgettext_lazy("column", "联系电话"),  # "phone number" in sentences
+    gettext_lazy("特殊情况"),
+    gettext_lazy("最近敲门结果"),
 ]
 
 
 def to_xlsx(rows: list[MissedRow], title: str) -> bytes:
     """The missed list as an Excel workbook (masked values, the same order as the page)."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title="漏检名单")
+    sheet = workbook.create_sheet(title=gettext("漏检名单"))
     sheet.append([title])
     header = []
     for text in HEADERS:
-        cell = WriteOnlyCell(sheet, value=text)
+        cell = WriteOnlyCell(sheet, value=str(text))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet.append(header)
@@ -222,7 +220,7 @@ def to_xlsx(rows: list[MissedRow], title: str) -> bytes:
                 row.birth_year,
                 row.id_number,
                 row.phone,
-                "、".join(row.flags),
+                pgettext("list separator", "、").join(row.flags),
                 row.last_knock,
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_noop
 
 
 class IdType(models.TextChoices):
@@ -30,15 +31,19 @@ class Gender(models.TextChoices):
     UNKNOWN = "", "未知"
 
 
-# The vulnerable flags services need, with the label offices use.
+# The vulnerable flags services need, with the label offices use. The labels stay Chinese
+# here (spreadsheets import and export them); gettext_noop marks them for the catalog, so
+# a page or report shows gettext(label) in the reader's language.
 FLAGS = {
-    "elderly_alone": "独居老人",
-    "no_smartphone": "无智能手机",
-    "bedridden": "卧床",
-    "pregnant": "孕产妇",
-    "chronic_illness": "慢性病",
-    "infant": "婴幼儿",
+    "elderly_alone": gettext_noop("独居老人"),
+    "no_smartphone": gettext_noop("无智能手机"),
+    "bedridden": gettext_noop("卧床"),
+    "pregnant": gettext_noop("孕产妇"),
+    "chronic_illness": gettext_noop("慢性病"),
+    "infant": gettext_noop("婴幼儿"),
 }
+# Gender as a report shows it (the registry's own labels stay Chinese, as imported).
+GENDER_LABELS = {"M": gettext_noop("男"), "F": gettext_noop("女")}
 
 
 def new_code_token() -> str:
