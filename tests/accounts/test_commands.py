@@ -159,6 +159,38 @@ def test_purge_removes_the_scans_of_an_ended_round_and_keeps_counts(city):
     assert {k.district_code for k in kept} == {"140105"}
 
 
+def test_purge_fails_whole_when_a_scan_it_would_remove_is_still_referred_to(city):
+    """Scans go in bulk, not through the ORM's collector: the database refuses a dangling
+    referrer (here a retest task of a round that has not ended), and nothing is removed."""
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from tests.testing.conftest import Round
+    from wuyi.testing.ingest import ingest_one
+    from wuyi.testing.models import RetestTask, Sampled, Scan, TestingRound
+
+    rnd = Round(city)
+    ingest_one(rnd.event(token=city.alice.code_token))
+    scan = Scan.objects.get(resident=city.alice)
+    RetestTask.objects.create(
+        round=rnd.other_round,
+        reason="positive_pool",
+        source_tube=scan.tube,
+        source_scan=scan,
+        resident=city.alice,
+        due_at=timezone.now(),
+        district_code="140105",
+    )
+    TestingRound.objects.filter(pk=rnd.round.pk).update(
+        start_date=dt.date(2022, 4, 29), end_date=dt.date(2022, 4, 30)
+    )
+    with pytest.raises(IntegrityError):
+        run("purge", "--before", "2022-05-01")
+    assert Scan.objects.filter(pk=scan.pk).exists() and Sampled.objects.exists()
+    assert not PurgedCount.objects.exists()
+    assert not AuditEvent.objects.filter(action="purge").exists()
+
+
 def test_purge_removes_the_coverage_records_of_an_ended_round(city):
     from tests.testing.conftest import Round
     from wuyi.coverage.door_knocking import record as record_knock

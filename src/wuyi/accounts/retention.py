@@ -26,7 +26,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
@@ -42,6 +42,7 @@ class Purgeable:
     day_field: str
     district_field: str | None = "district_code"
     group_field: str | None = None
+    bulk: bool = False
 
 
 REGISTRY: dict[str, Purgeable] = {}
@@ -55,10 +56,18 @@ def register(
     day_field: str,
     district_field: str | None = "district_code",
     group_field: str | None = None,
+    bulk: bool = False,
 ) -> None:
-    """Register personal records of one kind that ``purge --before DATE`` may remove."""
+    """Register personal records of one kind that ``purge --before DATE`` may remove.
+
+    ``bulk``: delete with one ``DELETE … WHERE pk IN (…)`` instead of the ORM's collector,
+    which loads every row and asks each related table about it (100,000 scans: 4.3 s and
+    112 MB; a city's round has millions). Only for records whose referrers are all purged
+    before them; the database's own foreign keys are checked right after, so a referrer
+    that is left makes the purge fail and roll back.
+    """
     REGISTRY[category] = Purgeable(
-        category, label, queryset, day_field, district_field, group_field
+        category, label, queryset, day_field, district_field, group_field, bulk
     )
 
 
@@ -90,14 +99,15 @@ def register_builtin() -> None:
     # retest tasks; the coverage records (who was exempt and why, what was found at the
     # door, what a household's door note said), which are residents' test records too and
     # go before the scans a door note may point at; the sampled markers; the scans.
-    for label, text, day_field, group_field in (
-        ("testing.RetestTask", "单管复核任务", "created_at", "status"),
-        ("coverage.DoorNote", "门贴核对记录", "submitted_at", "status"),
-        ("coverage.DoorKnock", "敲门记录", "recorded_at", "result"),
-        ("coverage.HomeSamplingRequest", "上门采样申请", "requested_at", "status"),
-        ("coverage.Exemption", "免检记录", "granted_at", "reason"),
-        ("testing.Sampled", "居民已采样记录", "sampled_at", None),
-        ("testing.Scan", "居民采样扫码记录", "received_at", "outcome"),
+    # The sampled markers and the scans, a round's millions of rows, go in bulk.
+    for label, text, day_field, group_field, bulk in (
+        ("testing.RetestTask", "单管复核任务", "created_at", "status", False),
+        ("coverage.DoorNote", "门贴核对记录", "submitted_at", "status", False),
+        ("coverage.DoorKnock", "敲门记录", "recorded_at", "result", False),
+        ("coverage.HomeSamplingRequest", "上门采样申请", "requested_at", "status", False),
+        ("coverage.Exemption", "免检记录", "granted_at", "reason", False),
+        ("testing.Sampled", "居民已采样记录", "sampled_at", None, True),
+        ("testing.Scan", "居民采样扫码记录", "received_at", "outcome", True),
     ):
         round_model = model(label)
         if round_model is not None:
@@ -107,6 +117,7 @@ def register_builtin() -> None:
                 lambda before, m=round_model: m.objects.filter(round__end_date__lt=before),
                 day_field=day_field,
                 group_field=group_field,
+                bulk=bulk,
             )
     risk_person = model("control.RiskPerson")
     if risk_person is not None:
@@ -138,6 +149,28 @@ def _counts(item: Purgeable, before: dt.date) -> list[dict]:
     return list(rows)
 
 
+def _bulk_delete(queryset: models.QuerySet) -> int:
+    """Delete the queryset's rows in the database without loading them; how many went."""
+    meta = queryset.model._meta
+    pks, params = queryset.order_by().values("pk").query.sql_with_params()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} IN ({pks})",  # noqa: S608 (our table; the subquery is the ORM's, its values bound)
+            params,
+        )
+        deleted = cursor.rowcount
+    # What the collector would have refused (a referrer left behind), the database refuses
+    # now rather than at commit: the purge raises inside its transaction and rolls back.
+    referrers = {
+        rel.related_model._meta.db_table
+        for rel in meta.get_fields(include_hidden=True)  # related_name="+" ones too
+        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)
+    }
+    connection.check_constraints(table_names=sorted(referrers))
+    return deleted
+
+
 def purge(before: dt.date, *, dry_run: bool = False, user=None) -> dict:
     """Remove registered personal records dated before ``before``; keep anonymous counts."""
     report: dict = {"before": before.isoformat(), "dry_run": dry_run, "categories": []}
@@ -159,8 +192,10 @@ def purge(before: dt.date, *, dry_run: bool = False, user=None) -> dict:
                 )
                 for g in groups
             )
-            deleted, _ = item.queryset(before).delete()
-            entry["deleted_rows"] = deleted
+            if item.bulk:
+                entry["deleted_rows"] = _bulk_delete(item.queryset(before))
+            else:
+                entry["deleted_rows"], _ = item.queryset(before).delete()
         report["total"] = sum(c["count"] for c in report["categories"])
         if not dry_run:
             audit.record(
