@@ -17,6 +17,17 @@ from wuyi.territory.tree import add_node, assign_to_grid
 CHROMIUM = "/usr/bin/chromium"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request in English leaves English active
+    in its thread (the middleware sets it per request and never resets it), and messages
+    built outside a request in a later test would come out in English."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 def pytest_collection_modifyitems(config, items):
     # Browser tests are mandatory in CI and skipped (and reported) where Chromium is missing.
     if os.path.exists(CHROMIUM):

@@ -30,7 +30,7 @@ from wuyi.coverage.rollup import (
     with_round,
 )
 from wuyi.people.masking import mask_id_number, mask_phone
-from wuyi.people.models import FLAGS, GENDER_LABELS, Resident
+from wuyi.people.models import FLAGS, Gender, Resident
 from wuyi.territory.models import Grid, Kind, Node
 from wuyi.territory.tree import subtree_q
 
@@ -85,6 +85,9 @@ def place_labels(row: dict) -> tuple[str, str, str]:
     return building, unit, row["household__name"]
 
 
+_GENDERS = dict(Gender.choices)
+
+
 def person_columns(row: dict, prefix: str = "") -> dict:
     """A listed person's place, name, gender, birth year, and masked ID number and phone.
 
@@ -99,7 +102,7 @@ def person_columns(row: dict, prefix: str = "") -> dict:
         "unit": unit,
         "room": room,
         "name": row[prefix + "name"],
-        "gender": gettext(GENDER_LABELS[gender]) if gender in GENDER_LABELS else "",
+        "gender": gettext(_GENDERS[gender]) if gender in _GENDERS and gender else "",
         "birth_year": born.year if born else None,
         "id_number": mask_id_number(row[prefix + "id_number"]),
         "phone": mask_phone(row[prefix + "phone"]),

@@ -26,7 +26,7 @@ from wuyi.coverage.rollup import (
     with_round,
 )
 from wuyi.people.masking import mask_phone
-from wuyi.people.models import GENDER_LABELS
+from wuyi.people.models import Gender
 from wuyi.territory.models import Kind, Node
 from wuyi.testing.models import RetestTask, TaskReason, TaskStatus
 
@@ -134,7 +134,7 @@ def person_statuses(round_, residents: QuerySet, user) -> list[PersonStatus]:
             f"{where} {when.astimezone(tz):%m-%d %H:%M}" if when else where
         ).strip()
     reasons = dict(ExemptReason.choices)
-    genders = {code: gettext(label) for code, label in GENDER_LABELS.items()}
+    genders = {code: gettext(label) for code, label in Gender.choices}
     # Looked up once, not per person: a grid has a thousand.
     with_note = gettext("%(status)s(%(note)s)")
     with_place = gettext("%(status)s:%(place)s")

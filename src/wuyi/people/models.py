@@ -26,9 +26,10 @@ class Status(models.TextChoices):
 
 
 class Gender(models.TextChoices):
-    MALE = "M", "男"
-    FEMALE = "F", "女"
-    UNKNOWN = "", "未知"
+    # Chinese, as spreadsheets import and export them; a page shows gettext(label).
+    MALE = "M", gettext_noop("男")
+    FEMALE = "F", gettext_noop("女")
+    UNKNOWN = "", gettext_noop("未知")
 
 
 # The vulnerable flags services need, with the label offices use. The labels stay Chinese
@@ -42,8 +43,6 @@ FLAGS = {
     "chronic_illness": gettext_noop("慢性病"),
     "infant": gettext_noop("婴幼儿"),
 }
-# Gender as a report shows it (the registry's own labels stay Chinese, as imported).
-GENDER_LABELS = {"M": gettext_noop("男"), "F": gettext_noop("女")}
 
 
 def new_code_token() -> str:
