@@ -62,8 +62,17 @@ def test_exchange_returns_status_and_the_whole_body(port):
 def test_client_counts_answers_and_http_errors(port):
     batch = json.dumps({"events": [{}, {}]}).encode()
     single = json.dumps({"event_id": "e"}).encode()
-    result = _client((port, "/api/v1/scans", [batch, batch, single], "s3cret"))
+    result = _client((port, "/api/v1/scans", [batch, batch, single], "s3cret", 1))
     assert (result["accepted"], result["rejected"], result["http_errors"]) == (5, 2, 0)
     assert len(result["latencies"]) == 3
-    refused = _client((port, "/api/v1/scans", [batch], "wrong"))
+    refused = _client((port, "/api/v1/scans", [batch], "wrong", 1))
     assert refused["http_errors"] == 1
+
+
+def test_client_keeps_several_phones_busy_at_once(port):
+    """Many phones, one scan each at a time: every answer is read whole and counted once."""
+    single = json.dumps({"event_id": "e"}).encode()
+    batch = json.dumps({"events": [{}]}).encode()
+    result = _client((port, "/api/v1/scans/one", [single] * 30 + [batch] * 3, "s3cret", 8))
+    assert (result["accepted"], result["rejected"], result["http_errors"]) == (33, 3, 0)
+    assert len(result["latencies"]) == 33
