@@ -58,6 +58,37 @@ def test_a_bad_file_shows_every_refused_row_and_writes_nothing(client, rnd, lab,
     assert "不支持的文件类型" in page
 
 
+def test_a_bad_file_is_reported_in_english_when_english_is_chosen(client, rnd, lab, lab_staff):
+    fill(rnd, "T1", [rnd.city.alice])
+    fill(rnd, "T2", [rnd.city.bob])
+    deliver(lab, ["T1", "T2"], "BOX1")
+    record_result(lab, "T2", "negative")
+    client.force_login(lab_staff)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    rows = [
+        ("T1", "阴性", "", ""),
+        ("T1", "阴性", "", ""),  # line 3 repeats line 2
+        ("GHOST", "阴性", "", ""),
+        ("T2", "阳性", "30", "31"),  # T2 is stored negative
+        ("T3", "阴性", "abc", ""),
+    ]
+    data = wuyi_csv(rows)
+    data.name = "run.csv"
+    response = client.post(reverse("lab:upload"), {"file": data})
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "Format: wuyi standard layout" in page
+    assert "The same tube appears more than once in the file (already on line 2)" in page
+    assert "No tube with this barcode in the system" in page
+    assert "Conflicts with the result already stored (stored: Negative; this file: Positive" in page
+    assert "Ct value “abc” is not a number" in page
+    assert not Result.objects.exclude(tube__barcode="T2").exists()
+    junk = io.BytesIO(b"hello")
+    junk.name = "notes.pdf"
+    page = client.post(reverse("lab:upload"), {"file": junk}).content.decode()
+    assert "Unsupported file type: notes.pdf (upload a .csv or .xlsx file)" in page
+
+
 def test_lab_staff_receive_tubes_and_enter_a_result_by_hand(client, rnd, lab, lab_staff):
     fill(rnd, "T1", [rnd.city.alice])
     client.force_login(lab_staff)

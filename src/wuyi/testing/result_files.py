@@ -43,6 +43,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 NEGATIVE, POSITIVE, INVALID = "negative", "positive", "invalid"
 
@@ -161,7 +162,10 @@ INSTRUMENT_COLUMNS = {
     "date": "tested_at",
 }
 LAYOUTS = {"wuyi": WUYI_COLUMNS, "instrument": INSTRUMENT_COLUMNS}
-LAYOUT_LABELS = {"wuyi": "无疫标准格式", "instrument": "PCR仪器导出格式(英文表头)"}
+LAYOUT_LABELS = {
+    "wuyi": gettext_noop("无疫标准格式"),
+    "instrument": gettext_noop("PCR仪器导出格式(英文表头)"),
+}
 
 
 def _norm(header: object) -> str:
@@ -178,14 +182,19 @@ def detect_layout(headers: list[object]) -> tuple[str, dict[int, str]]:
         if "barcode" not in fields:
             continue
         if layout == "wuyi" and "outcome" not in fields:
-            raise ResultFileError("缺少“检测结果”列(阴性/阳性/无效)")
+            raise ResultFileError(gettext("缺少“检测结果”列(阴性/阳性/无效)"))
         if layout == "instrument" and "outcome" not in fields and "ct_orf1ab" not in fields:
-            raise ResultFileError("仪器导出文件需要 Result 列,或 Target 1 Ct / Target 2 Ct 列")
+            raise ResultFileError(
+                gettext("仪器导出文件需要 Result 列,或 Target 1 Ct / Target 2 Ct 列")
+            )
         return layout, mapping
     shown = "、".join(str(h) for h in headers if h not in (None, ""))[:200]
     raise ResultFileError(
-        "无法识别的结果文件表头:" + (shown or "(空)") + "。需要“试管条码、检测结果…”"
-        "(无疫格式)或“Sample ID, Result, Target 1 Ct…”(仪器导出格式)"
+        gettext(
+            "无法识别的结果文件表头:%(headers)s。需要“试管条码、检测结果…”"
+            "(无疫格式)或“Sample ID, Result, Target 1 Ct…”(仪器导出格式)"
+        )
+        % {"headers": shown or gettext("(空)")}
     )
 
 
@@ -206,9 +215,11 @@ def parse_ct(value: object) -> Decimal | None:
         try:
             number = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"Ct值“{text}”不是数字") from None
+            raise ValueError(gettext("Ct值“%(text)s”不是数字") % {"text": text}) from None
     if not number.is_finite() or number < 0 or number > CT_MAX:
-        raise ValueError(f"Ct值 {number} 不在 0–{CT_MAX} 之间")
+        raise ValueError(
+            gettext("Ct值 %(value)s 不在 0–%(max)s 之间") % {"value": number, "max": CT_MAX}
+        )
     return number.quantize(Decimal("0.01"))
 
 
@@ -238,7 +249,10 @@ def _parse_time_text(text: str) -> dt.datetime:
         except ValueError:
             continue
     else:
-        raise ValueError(f"检测时间“{text}”无法识别,应为 2022-04-05 13:20:00 这样的格式")
+        raise ValueError(
+            gettext("检测时间“%(text)s”无法识别,应为 2022-04-05 13:20:00 这样的格式")
+            % {"text": text}
+        )
     return timezone.make_aware(moment, timezone.get_default_timezone())
 
 
@@ -266,9 +280,9 @@ def parse_row(line: int, row: list[object], layout: str, mapping: dict[int, str]
     if layout == "instrument" and (not barcode or barcode.lower() in CONTROL_WELLS):
         return None
     if not barcode:
-        return RowError(line, "", "missing_barcode", "缺少试管条码")
+        return RowError(line, "", "missing_barcode", gettext("缺少试管条码"))
     if len(barcode) > 32:
-        return RowError(line, barcode[:32], "bad_barcode", "试管条码超过32位")
+        return RowError(line, barcode[:32], "bad_barcode", gettext("试管条码超过32位"))
     try:
         ct1 = parse_ct(_cell(row, index.get("ct_orf1ab")))
         ct2 = parse_ct(_cell(row, index.get("ct_n")))
@@ -280,7 +294,10 @@ def parse_row(line: int, row: list[object], layout: str, mapping: dict[int, str]
         outcome = parse_outcome(raw)
         if outcome is None:
             return RowError(
-                line, barcode, "bad_outcome", f"检测结果“{raw or ''}”无法识别,应为 阴性/阳性/无效"
+                line,
+                barcode,
+                "bad_outcome",
+                gettext("检测结果“%(value)s”无法识别,应为 阴性/阳性/无效") % {"value": raw or ""},
             )
     else:
         outcome = outcome_from_ct(ct1, ct2)
@@ -315,16 +332,18 @@ class ResultFile:
         elif name.endswith((".csv", ".txt", ".tsv")):
             self._rows = self._csv_rows(stream, delimiter="\t" if name.endswith(".tsv") else None)
         else:
-            raise ResultFileError(f"不支持的文件类型:{filename}(请上传 .csv 或 .xlsx)")
+            raise ResultFileError(
+                gettext("不支持的文件类型:%(name)s(请上传 .csv 或 .xlsx)") % {"name": filename}
+            )
         try:
             header = next(self._rows)
         except StopIteration:
-            raise ResultFileError("文件是空的") from None
+            raise ResultFileError(gettext("文件是空的")) from None
         self.layout, self.mapping = detect_layout(header)
 
     @property
     def layout_label(self) -> str:
-        return LAYOUT_LABELS[self.layout]
+        return gettext(LAYOUT_LABELS[self.layout])
 
     def _csv_rows(self, stream: IO[bytes], delimiter: str | None) -> Iterator[list[object]]:
         head = stream.read(65536)
@@ -337,9 +356,11 @@ class ResultFile:
         try:
             yield from csv.reader(text, delimiter=delimiter)
         except UnicodeDecodeError:
-            raise ResultFileError(f"文件编码无法识别(按 {encoding} 读取失败)") from None
+            raise ResultFileError(
+                gettext("文件编码无法识别(按 %(encoding)s 读取失败)") % {"encoding": encoding}
+            ) from None
         except csv.Error as exc:
-            raise ResultFileError(f"CSV 格式错误:{exc}") from None
+            raise ResultFileError(gettext("CSV 格式错误:%(error)s") % {"error": exc}) from None
 
     def _xlsx_rows(self, stream: IO[bytes]) -> Iterator[list[object]]:
         from openpyxl import load_workbook
@@ -348,7 +369,9 @@ class ResultFile:
             # read_only streams the sheet's XML: memory stays flat on large files.
             book = load_workbook(stream, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-            raise ResultFileError(f"无法读取 Excel 文件:{exc}") from None
+            raise ResultFileError(
+                gettext("无法读取 Excel 文件:%(error)s") % {"error": exc}
+            ) from None
         try:
             for row in book.worksheets[0].iter_rows(values_only=True):
                 yield list(row)

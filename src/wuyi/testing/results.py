@@ -41,6 +41,7 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from wuyi.accounts import audit
 from wuyi.territory.models import Grid, Kind, Node
@@ -78,17 +79,18 @@ positive_pools_opened = Signal()
 
 OUTCOME_LABELS = dict(ResultOutcome.choices)
 
+# Each refused row's reason code and its short label (translated where it is shown).
 REASONS = {
-    "missing_barcode": "缺少试管条码",
-    "bad_barcode": "试管条码格式错误",
-    "bad_outcome": "检测结果无法识别",
-    "bad_ct": "Ct值错误",
-    "bad_time": "检测时间无法识别",
-    "unknown_tube": "系统中没有这个试管条码",
-    "other_lab": "该管不属于本实验室",
-    "not_received": "该管尚未送达本实验室",
-    "duplicate_in_file": "同一试管在文件中出现多次",
-    "conflict": "与已入库的结果不一致",
+    "missing_barcode": gettext_noop("缺少试管条码"),
+    "bad_barcode": gettext_noop("试管条码格式错误"),
+    "bad_outcome": gettext_noop("检测结果无法识别"),
+    "bad_ct": gettext_noop("Ct值错误"),
+    "bad_time": gettext_noop("检测时间无法识别"),
+    "unknown_tube": gettext_noop("系统中没有这个试管条码"),
+    "other_lab": gettext_noop("该管不属于本实验室"),
+    "not_received": gettext_noop("该管尚未送达本实验室"),
+    "duplicate_in_file": gettext_noop("同一试管在文件中出现多次"),
+    "conflict": gettext_noop("与已入库的结果不一致"),
 }
 
 
@@ -264,14 +266,16 @@ def _check_chunk(
                     row.line,
                     row.barcode,
                     "duplicate_in_file",
-                    f"同一试管在文件中出现多次(第{first}行已有)",
+                    gettext("同一试管在文件中出现多次(第%(line)s行已有)") % {"line": first},
                 )
             )
             continue
         seen[row.barcode] = row.line
         tube = tubes.get(row.barcode)
         if tube is None:
-            report.refuse(RowError(row.line, row.barcode, "unknown_tube", REASONS["unknown_tube"]))
+            report.refuse(
+                RowError(row.line, row.barcode, "unknown_tube", gettext(REASONS["unknown_tube"]))
+            )
             continue
         if row.lab_code and row.lab_code != lab.code:
             report.refuse(
@@ -279,7 +283,8 @@ def _check_chunk(
                     row.line,
                     row.barcode,
                     "other_lab",
-                    f"文件中的实验室编码 {row.lab_code} 不是本实验室({lab.code})",
+                    gettext("文件中的实验室编码 %(named)s 不是本实验室(%(lab)s)")
+                    % {"named": row.lab_code, "lab": lab.code},
                 )
             )
             continue
@@ -290,7 +295,7 @@ def _check_chunk(
                     row.line,
                     row.barcode,
                     "not_received",
-                    "该管尚未送达本实验室(未封管、未装箱送往本实验室,也未扫码接收)",
+                    gettext("该管尚未送达本实验室(未封管、未装箱送往本实验室,也未扫码接收)"),
                 )
             )
             continue
@@ -300,7 +305,7 @@ def _check_chunk(
                     row.line,
                     row.barcode,
                     "other_lab",
-                    "该管不属于本实验室(由其他实验室接收或送往其他实验室)",
+                    gettext("该管不属于本实验室(由其他实验室接收或送往其他实验室)"),
                 )
             )
             continue
@@ -314,7 +319,8 @@ def _check_chunk(
                         row.line,
                         row.barcode,
                         "conflict",
-                        f"与已入库的结果不一致(已有:{_describe(existing)};本次:{_describe(row)})",
+                        gettext("与已入库的结果不一致(已有:%(stored)s;本次:%(new)s)")
+                        % {"stored": _describe(existing), "new": _describe(row)},
                     )
                 )
             continue
@@ -340,7 +346,7 @@ def _describe(result: Result | ResultRow) -> str:
         for name, value in (("ORF1ab", result.ct_orf1ab), ("N", result.ct_n), ("E", result.ct_e))
         if value is not None
     ]
-    return OUTCOME_LABELS[result.outcome] + (f" {' '.join(cts)}" if cts else "")
+    return gettext(OUTCOME_LABELS[result.outcome]) + (f" {' '.join(cts)}" if cts else "")
 
 
 def _write_chunk(
