@@ -38,6 +38,9 @@ ROUTES = {
     ),
     "lab:template": Route(LOGIN),
     "lab:overdue": Route(LOGIN, allowed=OFFICES_AND_LABS),
+    # The world has no tubes: the form only; tests/testing/test_lab_pages.py looks tubes up
+    # inside and outside a lab's and an office's scope.
+    "lab:tube": Route(LOGIN, allowed=OFFICES_AND_LABS),
     "lab:positives": Route(LOGIN, note="no positive pool in the world yet"),
     "lab:pool_plan": Route(LOGIN),
     "lab:round": Route(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.testing.labkit import deliver, fill, make_lab, stranger, wuyi_csv
 from wuyi.accounts.models import Grant, Role, User
-from wuyi.testing.models import Result
+from wuyi.testing.models import Result, Tube
 from wuyi.testing.results import record_result
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +106,54 @@ def test_lab_staff_receive_tubes_and_enter_a_result_by_hand(client, rnd, lab, la
         reverse("lab:enter"), {"barcode": "T1", "outcome": "positive"}
     ).content.decode()
     assert "与已入库的结果不一致" in page
+
+
+def test_a_lab_finds_its_tube_from_first_scan_to_result(client, rnd, lab, lab_staff):
+    fill(rnd, "T1", [rnd.city.alice, rnd.city.bob])
+    deliver(lab, ["T1"], "BOX1")
+    client.force_login(lab_staff)
+    page = client.get(reverse("lab:tube"), {"barcode": "T1"}).content.decode()
+    assert "已接收" in page and "2 / 10" in page and "BOX1" in page and "司机王师傅" in page
+    assert "尚无结果" in page and "已超时" not in page
+    timeline = client.get(reverse("lab:tube"), {"barcode": "T1"}).context["timeline"]
+    assert [label for label, _ in timeline] == [
+        "开管(首次采样)", "封管", "装箱", "交接转运", "实验室接收", "检测完成", "结果入库"
+    ]  # fmt: skip
+    assert all(moment is not None for _, moment in timeline[:5])
+    assert timeline[5][1] is None and timeline[6][1] is None
+    record_result(lab, "T1", "positive", ct_orf1ab=Decimal("28.5"))
+    page = client.get(reverse("lab:tube"), {"barcode": "T1"}).content.decode()
+    assert "阳性 · ORF1ab 28.50" in page
+    assert all(moment is not None for _, moment in client.get(
+        reverse("lab:tube"), {"barcode": "T1"}
+    ).context["timeline"])  # fmt: skip
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("lab:tube"), {"barcode": "T1"}).content.decode()
+    assert "Result in" in page and "Sealed" in page and "Positive" in page
+
+
+def test_a_tube_outside_the_users_scope_is_not_found(client, rnd, lab, lab_staff, grid_worker):
+    other = make_lab("LAB02", "另一家实验室")
+    fill(rnd, "T1", [rnd.city.alice])
+    deliver(other, ["T1"], "BOX1")
+    fill(rnd, "LATE", [rnd.city.bob])
+    client.force_login(lab_staff)
+    response = client.get(reverse("lab:tube"), {"barcode": "T1"})
+    assert response.status_code == 404
+    assert "没有找到试管 T1,或它不在您的范围内" in response.content.decode()
+    assert "tube" not in response.context
+    client.force_login(grid_worker)
+    assert client.get(reverse("lab:tube"), {"barcode": "T1"}).status_code == 403
+
+
+def test_an_office_sees_a_tube_overdue_against_its_round(client, rnd, admin_user):
+    fill(rnd, "LATE", [rnd.city.alice])
+    Tube.objects.filter(barcode="LATE").update(sealed_at=timezone.now() - dt.timedelta(hours=5))
+    client.force_login(admin_user)
+    page = client.get(reverse("lab:tube"), {"barcode": "LATE"}).content.decode()
+    assert "已超时" in page and "已封管" in page and "未装箱" in page
+    overdue = client.get(reverse("lab:overdue")).content.decode()
+    assert f"{reverse('lab:tube')}?barcode=LATE" in overdue
 
 
 def test_lab_pages_are_for_lab_staff_only(client, city, grid_worker):

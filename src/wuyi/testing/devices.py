@@ -13,6 +13,7 @@ import datetime as dt
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from wuyi.accounts.models import Action
 from wuyi.testing.models import DeviceToken, Lab, SamplingSite, hash_token
@@ -88,11 +89,11 @@ def issue_token(
 
     name = (name or "").strip()
     if not name:
-        raise ValueError("请填写设备名称")
+        raise ValueError(gettext("请填写设备名称"))
     if len(name) > 64:
-        raise ValueError("设备名称不能超过 64 个字")
+        raise ValueError(gettext("设备名称不能超过 64 个字"))
     if (site is None) == (lab is None):
-        raise ValueError("设备必须绑定一个采样点或一个实验室(二者选一)")
+        raise ValueError(gettext("设备必须绑定一个采样点或一个实验室(二者选一)"))
     if user is None and request is not None and request.user.is_authenticated:
         user = request.user
     with transaction.atomic():

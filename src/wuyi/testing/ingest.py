@@ -40,6 +40,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connec
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from wuyi.core.db import write_lock
 from wuyi.people import id_numbers
@@ -258,7 +259,10 @@ def ingest(
     may post for; events for other sites are rejected ``wrong_site``. ``None`` allows all.
     """
     if len(events) > MAX_BATCH:
-        raise BatchTooLarge(f"一批最多{MAX_BATCH}条事件,收到{len(events)}条")
+        raise BatchTooLarge(
+            gettext("一批最多%(max)s条事件,收到%(count)s条")
+            % {"max": MAX_BATCH, "count": len(events)}
+        )
     allowed = None if allowed_site_ids is None else set(allowed_site_ids)
     for attempt in range(RETRIES):
         times: dict = {}

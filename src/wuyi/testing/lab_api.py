@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -99,7 +100,12 @@ def _rows(items: list[ResultIn]):
         barcode = item.barcode.strip()
         outcome = parse_outcome(item.outcome)
         if outcome is None:
-            yield RowError(line, barcode, "bad_outcome", f"检测结果“{item.outcome}”无法识别")
+            yield RowError(
+                line,
+                barcode,
+                "bad_outcome",
+                gettext("检测结果“%(value)s”无法识别") % {"value": item.outcome},
+            )
             continue
         try:
             cts = [parse_ct(item.ct_orf1ab), parse_ct(item.ct_n), parse_ct(item.ct_e)]
@@ -112,7 +118,7 @@ def _rows(items: list[ResultIn]):
             yield RowError(line, barcode, "bad_time", str(exc))
             continue
         if not barcode:
-            yield RowError(line, "", "missing_barcode", "缺少试管条码")
+            yield RowError(line, "", "missing_barcode", gettext("缺少试管条码"))
             continue
         yield ResultRow(line, barcode, outcome, *cts, tested_at)
 
@@ -124,7 +130,11 @@ def post_results(request, payload: ResultsIn):
     """Results as JSON; ``ok: false`` with every refused item (``line`` is its 1-based index)."""
     if len(payload.results) > MAX_RESULTS:
         return Status(
-            422, {"detail": f"一次最多上报{MAX_RESULTS}条结果,收到{len(payload.results)}条"}
+            422,
+            {
+                "detail": gettext("一次最多上报%(max)s条结果,收到%(count)s条")
+                % {"max": MAX_RESULTS, "count": len(payload.results)}
+            },
         )
     device = request.auth
     report = apply_results(

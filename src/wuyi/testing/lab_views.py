@@ -206,6 +206,39 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def tube(request: HttpRequest) -> HttpResponse:
+    """One tube by barcode (``?barcode=``): where it is, from first scan to result.
+
+    What a lab or an office asks when a tube is late or a result is disputed. Only tubes
+    in the user's scope are found (a lab's own, an office's territory); the members are
+    not listed here, only counted.
+    """
+    tubes = _visible_tubes(request)
+    barcode = request.GET.get("barcode", "").strip()
+    context: dict = {"barcode": barcode}
+    if barcode:
+        found = (
+            tubes.filter(barcode=barcode)
+            .select_related("round", "site", "desk", "box", "box__lab", "lab")
+            .first()
+        )
+        if found is None:
+            context["error"] = gettext("没有找到试管 %(barcode)s,或它不在您的范围内") % {
+                "barcode": barcode
+            }
+        else:
+            context.update(
+                tube=found,
+                timeline=labs.tube_timeline(found),
+                result=Result.objects.filter(tube=found).first(),
+                overdue=labs.is_overdue(found),
+            )
+    return render(
+        request, "testing/lab/tube.html", context, status=404 if "error" in context else 200
+    )
+
+
+@login_required
 def positives(request: HttpRequest) -> HttpResponse:
     """Positive pools in the user's area: members with household, unit, building and grid.
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
 from wuyi.testing.models import (
     BoxStatus,
     Lab,
+    Result,
     TaskStatus,
     TestingRound,
     TransportBox,
@@ -26,7 +28,7 @@ from wuyi.testing.models import (
 
 
 class LabError(ValueError):
-    """A transport or receipt step that cannot happen; the message is for staff (Chinese)."""
+    """A transport or receipt step that cannot happen; the message is for staff."""
 
 
 @dataclass
@@ -56,25 +58,29 @@ def pack_box(
     """
     code = code.strip()
     if not code:
-        raise LabError("转运箱编号不能为空")
+        raise LabError(gettext("转运箱编号不能为空"))
     if TransportBox.objects.filter(code=code).exists():
-        raise LabError(f"转运箱 {code} 已存在")
+        raise LabError(gettext("转运箱 %(code)s 已存在") % {"code": code})
     barcodes = list(dict.fromkeys(b.strip() for b in barcodes if b.strip()))
     if not barcodes:
-        raise LabError("转运箱里至少要有一管")
+        raise LabError(gettext("转运箱里至少要有一管"))
     tubes = list(Tube.objects.select_for_update().filter(barcode__in=barcodes))
     found = {t.barcode: t for t in tubes}
-    problems = [f"{b}:系统中没有这个试管" for b in barcodes if b not in found]
+    unknown = gettext("%(tube)s:系统中没有这个试管")
+    problems = [unknown % {"tube": b} for b in barcodes if b not in found]
     for tube in tubes:
         if tube.status == TubeStatus.OPEN:
-            problems.append(f"{tube.barcode}:尚未封管")
+            problems.append(gettext("%(tube)s:尚未封管") % {"tube": tube.barcode})
         elif tube.box_id is not None:
-            problems.append(f"{tube.barcode}:已装入其他转运箱")
+            problems.append(gettext("%(tube)s:已装入其他转运箱") % {"tube": tube.barcode})
     sites = {(t.round_id, t.site_id) for t in tubes}
     if len(sites) > 1:
-        problems.append("一个转运箱只能装同一采样点、同一轮次的试管")
+        problems.append(gettext("一个转运箱只能装同一采样点、同一轮次的试管"))
     if problems:
-        raise LabError("不能装箱:" + ";".join(problems[:20]))
+        separator = pgettext("list separator", ";")
+        raise LabError(
+            gettext("不能装箱:%(problems)s") % {"problems": separator.join(problems[:20])}
+        )
     first = tubes[0]
     box = TransportBox.objects.create(
         code=code,
@@ -96,11 +102,14 @@ def hand_to_transport(
     """The site hands the box to the transporter: box and its tubes are in transit."""
     box = TransportBox.objects.select_for_update().get(pk=box.pk)
     if box.status != BoxStatus.PACKING:
-        raise LabError(f"转运箱 {box.code} 已交接({box.get_status_display()})")
+        raise LabError(
+            gettext("转运箱 %(box)s 已交接(%(status)s)")
+            % {"box": box.code, "status": box.get_status_display()}
+        )
     if lab is not None:
         box.lab = lab
     if box.lab_id is None:
-        raise LabError(f"转运箱 {box.code} 未指定送往的实验室")
+        raise LabError(gettext("转运箱 %(box)s 未指定送往的实验室") % {"box": box.code})
     box.status = BoxStatus.IN_TRANSIT
     box.handed_to_transport_at = at or timezone.now()
     box.transporter = transporter.strip()
@@ -116,9 +125,9 @@ def receive_box(
     """The lab takes the box: every tube in it is received. Receiving twice changes nothing."""
     box = TransportBox.objects.select_for_update().filter(code=code.strip()).first()
     if box is None:
-        raise LabError(f"没有编号为 {code} 的转运箱")
+        raise LabError(gettext("没有编号为 %(box)s 的转运箱") % {"box": code})
     if box.lab_id is not None and box.lab_id != lab.pk:
-        raise LabError(f"转运箱 {box.code} 是送往其他实验室的")
+        raise LabError(gettext("转运箱 %(box)s 是送往其他实验室的") % {"box": box.code})
     at = at or timezone.now()
     if box.status != BoxStatus.RECEIVED:
         box.status = BoxStatus.RECEIVED
@@ -152,13 +161,13 @@ def receive_tubes(lab: Lab, barcodes: list[str], at: dt.datetime | None = None) 
     for barcode in wanted:
         tube = tubes.get(barcode)
         if tube is None:
-            report.rejected.append((barcode, "系统中没有这个试管"))
+            report.rejected.append((barcode, gettext("系统中没有这个试管")))
         elif tube.lab_id is not None and tube.lab_id != lab.pk:
-            report.rejected.append((barcode, "该管已由其他实验室接收"))
+            report.rejected.append((barcode, gettext("该管已由其他实验室接收")))
         elif tube.box is not None and tube.box.lab_id not in (None, lab.pk):
-            report.rejected.append((barcode, "该管所在转运箱是送往其他实验室的"))
+            report.rejected.append((barcode, gettext("该管所在转运箱是送往其他实验室的")))
         elif tube.status == TubeStatus.OPEN:
-            report.rejected.append((barcode, "该管尚未封管"))
+            report.rejected.append((barcode, gettext("该管尚未封管")))
         elif tube.received_at is not None:
             report.already.append(barcode)
         else:
@@ -223,15 +232,21 @@ def overdue_tubes(
 
 
 def tube_timeline(tube: Tube) -> list[tuple[str, dt.datetime | None]]:
-    """A tube's timestamps from first scan to result, for its page."""
+    """A tube's timestamps from first scan to result, for its page (None: not yet)."""
     box = tube.box
-    result = getattr(tube, "result", None) if hasattr(tube, "result") else None
+    result = Result.objects.filter(tube=tube).first()
     return [
-        ("开管(首次采样)", tube.opened_at),
-        ("封管", tube.sealed_at),
-        ("装箱", box.created_at if box else None),
-        ("交接转运", box.handed_to_transport_at if box else None),
-        ("实验室接收", tube.received_at),
-        ("检测完成", result.reported_at if result else None),
-        ("结果入库", tube.resulted_at),
+        (pgettext("tube timeline", "开管(首次采样)"), tube.opened_at),
+        (pgettext("tube timeline", "封管"), tube.sealed_at),
+        (pgettext("tube timeline", "装箱"), box.created_at if box else None),
+        (pgettext("tube timeline", "交接转运"), box.handed_to_transport_at if box else None),
+        (pgettext("tube timeline", "实验室接收"), tube.received_at),
+        (pgettext("tube timeline", "检测完成"), result.reported_at if result else None),
+        (pgettext("tube timeline", "结果入库"), tube.resulted_at),
     ]
+
+
+def is_overdue(tube: Tube) -> bool:
+    """Whether the tube is late against its round's limits, as the overdue list counts it."""
+    found = overdue_tubes(tubes=Tube.objects.filter(pk=tube.pk))
+    return found.not_received.exists() or found.no_result.exists()

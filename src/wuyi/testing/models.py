@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 
 class RoundStatus(models.TextChoices):
@@ -35,11 +36,12 @@ class RoundStatus(models.TextChoices):
 class PoolSize(models.IntegerChoices):
     """How many people's swabs share one tube. ``HOUSEHOLD`` is one household per tube."""
 
-    HOUSEHOLD = 0, "一户一管"
-    SINGLE = 1, "单管单采"
-    FIVE = 5, "5合1混采"
-    TEN = 10, "10合1混采"
-    TWENTY = 20, "20合1混采"
+    # Labels stay Chinese in the data (gettext_noop); pages translate them where shown.
+    HOUSEHOLD = 0, gettext_noop("一户一管")
+    SINGLE = 1, gettext_noop("单管单采")
+    FIVE = 5, gettext_noop("5合1混采")
+    TEN = 10, gettext_noop("10合1混采")
+    TWENTY = 20, gettext_noop("20合1混采")
 
 
 # A household tube holds one household; the largest pooled tube holds 20, so a household
@@ -303,17 +305,17 @@ class DeviceToken(models.Model):
 
 
 class TubeStatus(models.TextChoices):
-    OPEN = "open", "采样中"
-    SEALED = "sealed", "已封管"
-    IN_TRANSIT = "in_transit", "转运中"
-    RECEIVED = "received", "已接收"
-    RESULTED = "resulted", "已出结果"
+    OPEN = "open", gettext_noop("采样中")
+    SEALED = "sealed", gettext_noop("已封管")
+    IN_TRANSIT = "in_transit", gettext_noop("转运中")
+    RECEIVED = "received", gettext_noop("已接收")
+    RESULTED = "resulted", gettext_noop("已出结果")
 
 
 class BoxStatus(models.TextChoices):
-    PACKING = "packing", "装箱中"
-    IN_TRANSIT = "in_transit", "转运中"
-    RECEIVED = "received", "实验室已接收"
+    PACKING = "packing", gettext_noop("装箱中")
+    IN_TRANSIT = "in_transit", gettext_noop("转运中")
+    RECEIVED = "received", gettext_noop("实验室已接收")
 
 
 class TransportBox(models.Model):

@@ -23,15 +23,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 POOL_SIZES = (1, 5, 10, 20)
 
 
 def tests_per_person(n: int, p: float) -> float:
     """Dorfman's expected tests per person for pools of ``n`` at prevalence ``p``."""
     if not 0.0 <= p <= 1.0:
-        raise ValueError(f"患病率应在 0 到 1 之间,收到 {p}")
+        raise ValueError(gettext("患病率应在 0 到 1 之间,收到 %(value)s") % {"value": p})
     if n < 1:
-        raise ValueError(f"混采人数至少为1,收到 {n}")
+        raise ValueError(gettext("混采人数至少为1,收到 %(value)s") % {"value": n})
     if n == 1:
         return 1.0
     return 1.0 / n + 1.0 - (1.0 - p) ** n
@@ -131,9 +133,9 @@ def plan(
 ) -> Plan:
     """Tests per person for each size, the best size, and the tubes a day a round needs."""
     if population < 0:
-        raise ValueError("人口数不能为负数")
+        raise ValueError(gettext("人口数不能为负数"))
     if days < 1:
-        raise ValueError("轮次天数至少为1天")
+        raise ValueError(gettext("轮次天数至少为1天"))
     rows = []
     for n in sizes:
         first = math.ceil(population / n)
@@ -153,12 +155,16 @@ def plan(
 
 
 def parse_prevalence(text: str) -> float:
-    """``0.5%``, ``0.005`` or ``5e-3`` → 0.005; a clear Chinese error otherwise."""
+    """``0.5%``, ``0.005`` or ``5e-3`` → 0.005; a clear error otherwise."""
     raw = text.strip()
     try:
         value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
     except ValueError:
-        raise ValueError(f"患病率“{text}”不是数字,可写作 0.005 或 0.5%") from None
+        raise ValueError(
+            gettext("患病率“%(text)s”不是数字,可写作 0.005 或 0.5%%") % {"text": text}
+        ) from None
     if not 0.0 <= value <= 1.0 or math.isnan(value):
-        raise ValueError(f"患病率应在 0 到 1 之间(或 0% 到 100%),收到 {text}")
+        raise ValueError(
+            gettext("患病率应在 0 到 1 之间(或 0%% 到 100%%),收到 %(text)s") % {"text": text}
+        )
     return value
