@@ -1,0 +1,57 @@
+"""``wuyi bench ingest`` end to end, small: the figures it prints come from a run that worked.
+
+A benchmark that quietly measured nothing (a raw insert that skipped its rows, a server
+that answered every scan with an error) would still print numbers; this runs the whole
+thing on a tiny city, through uWSGI, on the configured database, and checks what it says
+against what it stored.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from wuyi.testing.bench import run_ingest
+
+
+@pytest.fixture
+def base_url(monkeypatch):
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        host = db["HOST"] or "127.0.0.1"
+        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    monkeypatch.setitem(os.environ, "DATABASE_URL", url)
+    return url
+
+
+def test_a_small_run_stores_every_accepted_event_once(base_url):
+    result = run_ingest(events=1500, batch=500, single=30, residents=800)
+
+    raw, scans_only = result["raw_insert"], result["raw_insert_scans_only"]
+    assert (raw["rows"], raw["bindings"], scans_only["bindings"]) == ("binding", 1500, 1500)
+    # The same rows a binding writes: 150 tubes, 1,500 scans and one marker per scan sent.
+    assert raw["rows_written"] == 150 + 1500 + 1500
+    assert scans_only["rows_written"] == 1500
+    assert raw["bindings_per_s"] > 0 and scans_only["bindings_per_s"] > 0
+
+    batch, single = result["batch_api"], result["single_api"]
+    assert batch["http_errors"] == 0 and single["http_errors"] == 0
+    assert batch["accepted"] == batch["answered"] > 0
+    assert single["answered"] == 30
+    check = result["check"]
+    # Warm-up batches, timed batches and singles: every event stored once, as answered.
+    assert check["stored_events"] == 1500 + 30
+    assert batch["accepted"] + single["accepted"] <= check["stored_bindings"] <= 1530
+    assert check["tubes_over_capacity"] == 0 and check["person_twice_in_a_tube"] == 0
+    assert result["ratio_to_raw"] > 0 and result["ratio_to_raw_scans_only"] > 0
+    assert set(result["targets"]) == {
+        "bindings_per_s",
+        "share_of_raw",
+        "batch_p99_ms",
+        "single_per_s",
+        "single_p99_ms",
+    }
