@@ -158,6 +158,21 @@ def test_a_replayed_batch_gets_the_first_answers_and_changes_nothing(rnd):
     assert (Scan.objects.count(), Tube.objects.get().member_count) == counts
 
 
+def test_a_batch_mixing_replayed_and_new_events_binds_only_the_new(rnd):
+    """The first attempt does not look for stored events; the replay must still be found."""
+    e1, e2, e3 = (rnd.event(id_number=stranger(i)) for i in range(3))
+    ingest([e1, e2])
+    answers = ingest([e2, e3, e1])
+    assert [(a.status, a.outcome) for a in answers] == [
+        ("duplicate", "accepted"),
+        ("accepted", "accepted"),
+        ("duplicate", "accepted"),
+    ]
+    assert answers[1].members == 3
+    assert Tube.objects.get().member_count == 3
+    assert Scan.objects.count() == 3
+
+
 def test_the_same_event_twice_in_one_batch_is_bound_once(rnd):
     event = rnd.event(token=rnd.city.alice.code_token)
     answers = ingest([event, dict(event)])
