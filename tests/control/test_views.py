@@ -130,3 +130,20 @@ def test_a_team_member_sees_the_tasks_assigned_to_them(client, city, workforce, 
     login(client, grid_worker)
     text = client.get("/control/my-tasks/").content.decode()
     assert "张丽 · 健康监测" in text
+
+
+def test_a_grid_worker_in_english_reads_the_health_check_answers_in_english(
+    client, city, grid_worker
+):
+    chain.identify(city.alice, "high_risk_resident", at=timezone.now())
+    task = Task.objects.get(risk_person__resident=city.alice, kind=TaskKind.HEALTH_CHECK,
+                            day=timezone.localdate())  # fmt: skip
+    login(client, grid_worker)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    url = f"/control/tasks/{task.pk}/health-check/"
+    page = client.post(url, {"temperature": "热"}, follow=True).content.decode()
+    assert "Temperature “热” is not a number; enter degrees Celsius such as 36.5" in page
+    page = client.post(url, {"temperature": "45"}, follow=True).content.decode()
+    assert "is not between" in page
+    page = client.post(url, {"temperature": "36.6"}, follow=True).content.decode()
+    assert "Health check of 张丽 recorded" in page

@@ -77,3 +77,21 @@ def test_other_offices_cannot_draft_notices(client, rcity, community_office):
     client.force_login(community_office)
     assert client.get(reverse("risk:draft")).status_code == 403
     assert client.post(reverse("risk:draft")).status_code == 403
+
+
+def test_an_office_working_in_english_reads_refusals_and_outcomes_in_english(
+    client, rcity, community_office
+):
+    client.force_login(community_office)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.post(
+        reverse("risk:designate"),
+        {"node": rcity.luze.pk, "level": "medium", "day": "2022-11-20"},
+        follow=True,
+    )
+    assert "二十条 does not designate a medium-risk area" in response.content.decode()
+    mine = areas.designate(rcity.luze7, Level.HIGH, D(2022, 12, 2))
+    page = client.post(reverse("risk:approve", args=[mine.pk]), follow=True).content.decode()
+    assert "Approved: " in page
+    page = client.post(reverse("risk:approve", args=[mine.pk]), follow=True).content.decode()
+    assert "it cannot be approved" in page

@@ -92,3 +92,11 @@ def test_a_floor_area_covers_the_rooms_on_that_floor_only(rcity, office):
     assert [h.verdict for h in search("保利东郡2期11号楼2单元5层")[0]] == ["in"]
     assert search("保利东郡2期11号楼2单元601")[0] == []
     assert [h.verdict for h in search("保利东郡2期11号楼2单元")[0]] == ["part"]
+
+
+def test_the_search_answers_in_english_when_english_is_chosen(client, current):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.get(reverse("risk:search"), {"q": "路泽苑小区7号楼1单元"})
+    assert "This address is inside a high-risk area" in response.content.decode()
+    response = client.get(reverse("risk:search"), {"q": "1号楼"})
+    assert "Write the name of the compound, village or place" in response.content.decode()

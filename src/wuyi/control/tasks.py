@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.control.models import Task, TaskKind, TaskResult, TaskStatus
@@ -24,10 +25,15 @@ def parse_temperature(raw: str) -> Decimal:
     try:
         value = Decimal(str(raw).strip().replace("℃", "")).quantize(Decimal("0.1"))
     except (InvalidOperation, ValueError):
-        raise TaskError(f"体温“{raw}”不是数字,应为如 36.5 的摄氏度") from None
+        raise TaskError(
+            gettext("体温“%(value)s”不是数字,应为如 36.5 的摄氏度") % {"value": raw}
+        ) from None
     low, high = TEMPERATURE_RANGE
     if not low <= value <= high:
-        raise TaskError(f"体温{value}℃不在{low}–{high}℃之间,请核对")
+        raise TaskError(
+            gettext("体温%(value)s℃不在%(low)s–%(high)s℃之间,请核对")
+            % {"value": value, "low": low, "high": high}
+        )
     return value
 
 
@@ -38,9 +44,11 @@ def complete_health_check(
     """Record a daily health check; a fever or symptoms mark it abnormal for the doctor."""
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.kind != TaskKind.HEALTH_CHECK:
-        raise TaskError("这不是健康监测任务")
+        raise TaskError(gettext("这不是健康监测任务"))
     if task.status != TaskStatus.OPEN:
-        raise TaskError(f"该任务状态为“{task.get_status_display()}”,不能重复登记")
+        raise TaskError(
+            gettext("该任务状态为“%(status)s”,不能重复登记") % {"status": task.get_status_display()}
+        )
     value = parse_temperature(temperature)
     symptoms = symptoms.strip()[:200]
     task.temperature = value

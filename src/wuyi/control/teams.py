@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from wuyi.control.models import (
     ACTIVE_STATES,
@@ -94,14 +95,19 @@ def form_team(household: Node, chosen: dict[str, Staff], *, user=None) -> FiveTo
     for role, staff in chosen.items():
         if role not in wanted:
             raise TeamError(
-                f"“{role}”不是责任组的角色;本市的角色为 {'、'.join(map(role_label, wanted))}"
+                gettext("“%(role)s”不是责任组的角色;本市的角色为 %(roles)s")
+                % {"role": role, "roles": "、".join(map(role_label, wanted))}
             )
         if staff.role != role:
             raise TeamError(
-                f"{staff.name}的岗位是{staff.get_role_display()},不能担任{role_label(role)}"
+                gettext("%(name)s的岗位是%(post)s,不能担任%(role)s")
+                % {"name": staff.name, "post": staff.get_role_display(), "role": role_label(role)}
             )
         if not candidates(household, role).filter(pk=staff.pk).exists():
-            raise TeamError(f"{staff.name}不在{household.name}所在辖区的工作力量中,或已不在岗")
+            raise TeamError(
+                gettext("%(name)s不在%(household)s所在辖区的工作力量中,或已不在岗")
+                % {"name": staff.name, "household": household.name}
+            )
     team, _ = FiveToOneTeam.objects.get_or_create(
         household=household,
         defaults={

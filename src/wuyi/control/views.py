@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.scoping import is_office, scoped, user_grants
@@ -33,14 +34,14 @@ def _node(request: HttpRequest) -> Node:
         if node is None and (request.user.is_superuser or not paths):
             node = nodes.filter(parent__isnull=True).order_by("path").first()
     if node is None:
-        raise Http404("没有这个辖区,或不在您的辖区内")
+        raise Http404(gettext("没有这个辖区,或不在您的辖区内"))
     return node
 
 
 def _office_only(request: HttpRequest) -> None:
     # Counts, release lists and overdue lists are the offices' tools; others get a 404.
     if not is_office(request.user):
-        raise Http404("此页面仅供各级疫情防控办和街道、社区使用")
+        raise Http404(gettext("此页面仅供各级疫情防控办和街道、社区使用"))
 
 
 def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
@@ -77,7 +78,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .first()
     )
     if person is None:
-        raise Http404("没有这个人员,或不在您的辖区内")
+        raise Http404(gettext("没有这个人员,或不在您的辖区内"))
     team = getattr(person.household, "control_team", None)
     return render(
         request,
@@ -102,7 +103,7 @@ def grid_today(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("grid")
     grid = grids.filter(code=code).first() if code else grids.first()
     if grid is None:
-        raise Http404("您没有负责的网格")
+        raise Http404(gettext("您没有负责的网格"))
     today = timezone.localdate()
     households = lists.grid_households(
         grid.pk, today, scoped(RiskPerson.objects.all(), request.user)
@@ -137,7 +138,10 @@ def health_check(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         else:
-            messages.success(request, f"已完成{task.risk_person.resident.name}的健康监测")
+            messages.success(
+                request,
+                gettext("已完成%(name)s的健康监测") % {"name": task.risk_person.resident.name},
+            )
         return redirect("control:grid")
     # htmx swaps only 2xx answers: the refusal is shown in the row, in place.
     return render(request, "control/_task.html", {"task": task, "error": error})
@@ -152,7 +156,7 @@ def releases(request: HttpRequest) -> HttpResponse:
         try:
             day = dt.date.fromisoformat(request.GET["date"])
         except ValueError:
-            raise Http404("日期格式应为 2022-12-03") from None
+            raise Http404(gettext("日期格式应为 2022-12-03")) from None
     people = lists.releases_on(node, day, scoped(RiskPerson.objects.all(), request.user))
     return render(
         request,
@@ -179,7 +183,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
     _office_only(request)
     household = scoped(Node.objects.filter(kind="household"), request.user).filter(pk=pk).first()
     if household is None:
-        raise Http404("没有这个户,或不在您的辖区内")
+        raise Http404(gettext("没有这个户,或不在您的辖区内"))
     suggestions = teams.suggest(household)
     error = ""
     if request.method == "POST":
@@ -194,7 +198,9 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
                     else None
                 )
                 if staff is None:
-                    error = f"{teams.role_label(role)}的人选不在候选名单中"
+                    error = gettext("%(role)s的人选不在候选名单中") % {
+                        "role": teams.role_label(role)
+                    }
                     break
                 chosen[role] = staff
         if not error:
@@ -203,7 +209,7 @@ def team(request: HttpRequest, pk: int) -> HttpResponse:
             except teams.TeamError as exc:
                 error = str(exc)
         if not error:
-            messages.success(request, "已保存五包一责任组")
+            messages.success(request, gettext("已保存五包一责任组"))
             return redirect("control:team", pk=household.pk)
     current = getattr(household, "control_team", None)
     members = dict(current.members.values_list("role", "staff_id")) if current else {}

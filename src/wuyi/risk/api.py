@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
@@ -97,7 +98,10 @@ def _limit_body(run):
         except ValueError:
             length = 0
         if length > MAX_BODY_BYTES and request.user.is_authenticated:
-            detail = f"请求过大({length}字节),通告正文最多{MAX_TEXT_CHARS}字"
+            detail = gettext("请求过大(%(size)s字节),通告正文最多%(max)s字") % {
+                "size": length,
+                "max": MAX_TEXT_CHARS,
+            }
             return JsonResponse({"detail": detail}, status=413)
         return run(request, *args, **kwargs)
 
@@ -106,12 +110,12 @@ def _limit_body(run):
 
 def _office(request: HttpRequest) -> None:
     if not is_office(request.user):
-        raise HttpError(403, "只有疫情防控办公室和街道、社区可以处理风险区")
+        raise HttpError(403, gettext("只有疫情防控办公室和街道、社区可以处理风险区"))
 
 
 def _city_office(request: HttpRequest) -> None:
     if not has_role(request.user, {Role.CITY_OFFICE}):
-        raise HttpError(403, "通告由市疫情防控办公室起草和发布")
+        raise HttpError(403, gettext("通告由市疫情防控办公室起草和发布"))
 
 
 def withhold_outside(result: dict, user) -> dict:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.risk import policy as policies
@@ -93,14 +94,22 @@ def designate(
     under the version in force on ``day``."""
     version = policies.version_in_force(day)
     if level not in version.levels or level == Level.LOW:
-        raise RiskError(f"{version.name}不能划定{LEVEL_NAMES.get(level, level)}")
+        raise RiskError(
+            gettext("%(version)s不能划定%(level)s")
+            % {"version": version.name, "level": gettext(LEVEL_NAMES.get(level, level))}
+        )
     if floor is not None:
         if not version.designation_by_floor:
-            raise RiskError(f"{version.name}不按楼层划定风险区")
+            raise RiskError(gettext("%(version)s不按楼层划定风险区") % {"version": version.name})
         if node.kind not in (Kind.UNIT, Kind.BUILDING):
-            raise RiskError(f"按楼层划定须选单元或楼栋,“{node.name}”是{node.get_kind_display()}")
+            raise RiskError(
+                gettext("按楼层划定须选单元或楼栋,“%(node)s”是%(kind)s")
+                % {"node": node.name, "kind": node.get_kind_display()}
+            )
         if not under(Node.objects.filter(kind=Kind.HOUSEHOLD, floor=floor), node).exists():
-            raise RiskError(f"“{node.name}”没有{floor}层的住户")
+            raise RiskError(
+                gettext("“%(node)s”没有%(floor)s层的住户") % {"node": node.name, "floor": floor}
+            )
     wider_allowed = node.kind in version.designation_kinds_with_reason and reason.strip()
     if (
         version.designation_kinds
@@ -108,16 +117,25 @@ def designate(
         and not wider_allowed
     ):
         raise RiskError(
-            f"{version.name}规定风险区划定到{'、'.join(_kind_names(version.designation_kinds))},"
-            f"“{node.name}”是{node.get_kind_display()}"
+            gettext("%(version)s规定风险区划定到%(kinds)s,“%(node)s”是%(kind)s")
+            % {
+                "version": version.name,
+                "kinds": "、".join(_kind_names(version.designation_kinds)),
+                "node": node.name,
+                "kind": node.get_kind_display(),
+            }
         )
     for other in excluded_nodes or []:
         if not other.path.startswith(node.path + "."):
-            raise RiskError(f"除外的“{other.name}”不在“{node.name}”内")
+            raise RiskError(
+                gettext("除外的“%(other)s”不在“%(node)s”内")
+                % {"other": other.name, "node": node.name}
+            )
     if RiskArea.objects.filter(
         node=node, floor=floor, status__in=[AreaStatus.PROPOSED, AreaStatus.ACTIVE]
     ).exists():
-        raise RiskError(f"“{node.name}{f'{floor}层' if floor else ''}”已是风险区或已在待批准中")
+        place = node.name + (gettext("%(floor)s层") % {"floor": floor} if floor else "")
+        raise RiskError(gettext("“%(place)s”已是风险区或已在待批准中") % {"place": place})
     area = RiskArea.objects.create(
         node=node,
         path=node.path,
@@ -155,7 +173,10 @@ def approve(decision: Decision, by) -> Decision:
     """An office approves a proposed decision; the area changes and the effects are sent."""
     decision = Decision.objects.select_for_update().select_related("area").get(pk=decision.pk)
     if decision.status != Decision.Status.PROPOSED:
-        raise RiskError(f"该决定状态为“{decision.get_status_display()}”,不能再批准")
+        raise RiskError(
+            gettext("该决定状态为“%(status)s”,不能再批准")
+            % {"status": decision.get_status_display()}
+        )
     area = decision.area
     decision.status = Decision.Status.APPROVED
     decision.approved_by = by
@@ -183,7 +204,9 @@ def approve(decision: Decision, by) -> Decision:
 def reject(decision: Decision, by, reason: str = "") -> Decision:
     decision = Decision.objects.select_for_update().select_related("area").get(pk=decision.pk)
     if decision.status != Decision.Status.PROPOSED:
-        raise RiskError(f"该决定状态为“{decision.get_status_display()}”,不能驳回")
+        raise RiskError(
+            gettext("该决定状态为“%(status)s”,不能驳回") % {"status": decision.get_status_display()}
+        )
     decision.status = Decision.Status.REJECTED
     decision.approved_by = by
     decision.approved_at = timezone.now()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.risk import policy as policies
@@ -145,7 +146,7 @@ def draft_notice(issuer: str, dated: dt.date, by=None, city: str = "我市") -> 
     An existing unpublished draft of the same issuer is rewritten (it keeps its number)."""
     decisions = list(pending_decisions())
     if not decisions:
-        raise DraftError("没有已批准但尚未通告的风险区决定")
+        raise DraftError(gettext("没有已批准但尚未通告的风险区决定"))
     draft = (
         Notice.objects.select_for_update()
         .filter(issuer=issuer, year=dated.year, status=Notice.Status.DRAFT)
@@ -182,7 +183,7 @@ def publish(notice: Notice) -> Notice:
     """Freeze ``notice``: its text is the public record from now on."""
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     if notice.status == Notice.Status.PUBLISHED:
-        raise DraftError(f"{notice}已发布")
+        raise DraftError(gettext("%(notice)s已发布") % {"notice": notice})
     notice.status = Notice.Status.PUBLISHED
     notice.published_at = timezone.now()
     Notice.objects.filter(pk=notice.pk).update(

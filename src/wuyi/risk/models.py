@@ -11,12 +11,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_noop
 
 
 class Level(models.TextChoices):
-    HIGH = "high", "高风险区"
-    MEDIUM = "medium", "中风险区"
-    LOW = "low", "低风险区"
+    # Labels stay Chinese in the data (gettext_noop); pages translate them where shown.
+    HIGH = "high", gettext_noop("高风险区")
+    MEDIUM = "medium", gettext_noop("中风险区")
+    LOW = "low", gettext_noop("低风险区")
 
 
 class AreaStatus(models.TextChoices):

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from wuyi.accounts.models import Role
@@ -28,12 +29,12 @@ ISSUER = "太原市疫情防控办公室"
 
 def _office(request: HttpRequest) -> None:
     if not is_office(request.user):
-        raise PermissionDenied("只有疫情防控办公室和街道、社区可以处理风险区")
+        raise PermissionDenied(gettext("只有疫情防控办公室和街道、社区可以处理风险区"))
 
 
 def _city_office(request: HttpRequest) -> None:
     if not has_role(request.user, {Role.CITY_OFFICE}):
-        raise PermissionDenied("通告由市疫情防控办公室起草和发布")
+        raise PermissionDenied(gettext("通告由市疫情防控办公室起草和发布"))
 
 
 def _label(node: Node, exclusions: str = "", floor: int | None = None) -> str:
@@ -65,7 +66,7 @@ def office(request: HttpRequest) -> HttpResponse:
 def _decision(request: HttpRequest, pk: int) -> Decision:
     decision = scoped(Decision.objects.select_related("area"), request.user).filter(pk=pk).first()
     if decision is None:
-        raise Http404("没有这项决定,或不在您的辖区内")
+        raise Http404(gettext("没有这项决定,或不在您的辖区内"))
     return decision
 
 
@@ -76,7 +77,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
     try:
         areas.approve(decision, request.user)
-        messages.success(request, f"已批准:{decision}")
+        messages.success(request, gettext("已批准:%(decision)s") % {"decision": decision})
     except areas.RiskError as exc:
         messages.error(request, str(exc))
     return redirect("risk:office")
@@ -89,7 +90,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     decision = _decision(request, pk)
     try:
         areas.reject(decision, request.user, request.POST.get("reason", "")[:500])
-        messages.success(request, f"已驳回:{decision}")
+        messages.success(request, gettext("已驳回:%(decision)s") % {"decision": decision})
     except areas.RiskError as exc:
         messages.error(request, str(exc))
     return redirect("risk:office")
@@ -101,7 +102,7 @@ def designate(request: HttpRequest) -> HttpResponse:
     _office(request)
     node = scoped(Node.objects.all(), request.user).filter(pk=request.POST.get("node") or 0).first()
     if node is None:
-        raise Http404("没有这个地点,或不在您的辖区内")
+        raise Http404(gettext("没有这个地点,或不在您的辖区内"))
     try:
         day = dt.date.fromisoformat(request.POST.get("day") or dt.date.today().isoformat())
         floor = int(request.POST["floor"]) if request.POST.get("floor") else None
@@ -114,7 +115,7 @@ def designate(request: HttpRequest) -> HttpResponse:
             exclusions=request.POST.get("exclusions", "")[:500],
             floor=floor,
         )
-        messages.success(request, f"已提出:{decision},待批准")
+        messages.success(request, gettext("已提出:%(decision)s,待批准") % {"decision": decision})
     except (ValueError, areas.RiskError) as exc:
         messages.error(request, str(exc))
     return redirect("risk:office")
@@ -141,10 +142,10 @@ def publish_notice(request: HttpRequest, pk: int) -> HttpResponse:
     _city_office(request)
     notice = Notice.objects.filter(pk=pk).first()
     if notice is None:
-        raise Http404("没有这份通告")
+        raise Http404(gettext("没有这份通告"))
     try:
         publish(notice)
-        messages.success(request, f"已发布:{notice}")
+        messages.success(request, gettext("已发布:%(notice)s") % {"notice": notice})
     except DraftError as exc:
         messages.error(request, str(exc))
     return redirect("risk:draft")

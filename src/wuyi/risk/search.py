@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from wuyi.risk.models import AreaStatus, RiskArea
 from wuyi.risk.resolve import tolerant
@@ -42,12 +43,18 @@ class Hit:
 
     @property
     def message(self) -> str:
-        level = self.area.get_level_display()
-        return {
-            "in": f"该地址在{level}内",
-            "part": f"该地址所在的{self.label.split('(')[0]}有{level}(只涉及部分楼栋或单元,请核对楼号)",
-            "excluded": f"该地址属于“{self.label}”的除外部分,不在{level}内",
-        }[self.verdict]
+        level = gettext(self.area.get_level_display())
+        if self.verdict == "in":
+            return gettext("该地址在%(level)s内") % {"level": level}
+        if self.verdict == "part":
+            return gettext("该地址所在的%(place)s有%(level)s(只涉及部分楼栋或单元,请核对楼号)") % {
+                "place": self.label.split("(")[0],
+                "level": level,
+            }
+        return gettext("该地址属于“%(label)s”的除外部分,不在%(level)s内") % {
+            "label": self.label,
+            "level": level,
+        }
 
 
 def current_areas(
@@ -157,7 +164,7 @@ def search(text: str) -> tuple[list[Hit], str | None]:
     except AddressError as exc:
         return [], str(exc)
     if not _place(query):
-        return [], "请写出小区、村或场所的名称,例如“路泽苑小区7号楼”"
+        return [], gettext("请写出小区、村或场所的名称,例如“路泽苑小区7号楼”")
     order = {"in": 0, "excluded": 1, "part": 2}
     hits = []
     for area, district, parts in current_areas():
