@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,7 +11,22 @@ from wuyi.testing.bench import _client, _exchange
 
 
 class _Handler(BaseHTTPRequestHandler):
+    # Requests being answered at once, and the most seen: a client that says it keeps
+    # several phones busy must really have several requests in flight.
+    in_flight = 0
+    most_in_flight = 0
+    lock = threading.Lock()
+
     def do_POST(self):
+        with _Handler.lock:
+            _Handler.in_flight += 1
+            _Handler.most_in_flight = max(_Handler.most_in_flight, _Handler.in_flight)
+        time.sleep(0.02)
+        with _Handler.lock:  # before answering: the client's next request comes after
+            _Handler.in_flight -= 1
+        self._answer()
+
+    def _answer(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         events = json.loads(body).get("events")
         if self.headers.get("Authorization") != "Bearer s3cret":
@@ -73,6 +89,11 @@ def test_client_keeps_several_phones_busy_at_once(port):
     """Many phones, one scan each at a time: every answer is read whole and counted once."""
     single = json.dumps({"event_id": "e"}).encode()
     batch = json.dumps({"events": [{}]}).encode()
+    _Handler.most_in_flight = 0
     result = _client((port, "/api/v1/scans/one", [single] * 30 + [batch] * 3, "s3cret", 8))
     assert (result["accepted"], result["rejected"], result["http_errors"]) == (33, 3, 0)
     assert len(result["latencies"]) == 33
+    assert _Handler.most_in_flight >= 4
+    _Handler.most_in_flight = 0
+    _client((port, "/api/v1/scans/one", [single] * 5, "s3cret", 1))
+    assert _Handler.most_in_flight == 1

@@ -219,7 +219,7 @@ def tube(request: HttpRequest) -> HttpResponse:
     if barcode:
         found = (
             tubes.filter(barcode=barcode)
-            .select_related("round", "site", "desk", "box", "box__lab", "lab")
+            .select_related("round", "site", "desk", "box", "box__lab", "lab", "result")
             .first()
         )
         if found is None:
@@ -230,7 +230,7 @@ def tube(request: HttpRequest) -> HttpResponse:
             context.update(
                 tube=found,
                 timeline=labs.tube_timeline(found),
-                result=Result.objects.filter(tube=found).first(),
+                result=getattr(found, "result", None),
                 overdue=labs.is_overdue(found),
             )
     return render(

@@ -18,7 +18,6 @@ from django.utils.translation import gettext, pgettext
 from wuyi.testing.models import (
     BoxStatus,
     Lab,
-    Result,
     TaskStatus,
     TestingRound,
     TransportBox,
@@ -234,7 +233,7 @@ def overdue_tubes(
 def tube_timeline(tube: Tube) -> list[tuple[str, dt.datetime | None]]:
     """A tube's timestamps from first scan to result, for its page (None: not yet)."""
     box = tube.box
-    result = Result.objects.filter(tube=tube).first()
+    result = getattr(tube, "result", None)  # None when there is none yet
     return [
         (pgettext("tube timeline", "开管(首次采样)"), tube.opened_at),
         (pgettext("tube timeline", "封管"), tube.sealed_at),

@@ -24,7 +24,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 
 class RoundStatus(models.TextChoices):
@@ -36,12 +35,11 @@ class RoundStatus(models.TextChoices):
 class PoolSize(models.IntegerChoices):
     """How many people's swabs share one tube. ``HOUSEHOLD`` is one household per tube."""
 
-    # Labels stay Chinese in the data (gettext_noop); pages translate them where shown.
-    HOUSEHOLD = 0, gettext_noop("一户一管")
-    SINGLE = 1, gettext_noop("单管单采")
-    FIVE = 5, gettext_noop("5合1混采")
-    TEN = 10, gettext_noop("10合1混采")
-    TWENTY = 20, gettext_noop("20合1混采")
+    HOUSEHOLD = 0, _("一户一管")
+    SINGLE = 1, _("单管单采")
+    FIVE = 5, _("5合1混采")
+    TEN = 10, _("10合1混采")
+    TWENTY = 20, _("20合1混采")
 
 
 # A household tube holds one household; the largest pooled tube holds 20, so a household
@@ -305,17 +303,17 @@ class DeviceToken(models.Model):
 
 
 class TubeStatus(models.TextChoices):
-    OPEN = "open", gettext_noop("采样中")
-    SEALED = "sealed", gettext_noop("已封管")
-    IN_TRANSIT = "in_transit", gettext_noop("转运中")
-    RECEIVED = "received", gettext_noop("已接收")
-    RESULTED = "resulted", gettext_noop("已出结果")
+    OPEN = "open", _("采样中")
+    SEALED = "sealed", _("已封管")
+    IN_TRANSIT = "in_transit", _("转运中")
+    RECEIVED = "received", _("已接收")
+    RESULTED = "resulted", _("已出结果")
 
 
 class BoxStatus(models.TextChoices):
-    PACKING = "packing", gettext_noop("装箱中")
-    IN_TRANSIT = "in_transit", gettext_noop("转运中")
-    RECEIVED = "received", gettext_noop("实验室已接收")
+    PACKING = "packing", _("装箱中")
+    IN_TRANSIT = "in_transit", _("转运中")
+    RECEIVED = "received", _("实验室已接收")
 
 
 class TransportBox(models.Model):
@@ -627,9 +625,9 @@ class Sampled(models.Model):
 
 
 class ResultOutcome(models.TextChoices):
-    NEGATIVE = "negative", "阴性"
-    POSITIVE = "positive", "阳性"
-    INVALID = "invalid", "无效(需重采)"
+    NEGATIVE = "negative", _("阴性")
+    POSITIVE = "positive", _("阳性")
+    INVALID = "invalid", _("无效(需重采)")
 
 
 class ResultSource(models.TextChoices):

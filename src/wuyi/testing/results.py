@@ -346,7 +346,7 @@ def _describe(result: Result | ResultRow) -> str:
         for name, value in (("ORF1ab", result.ct_orf1ab), ("N", result.ct_n), ("E", result.ct_e))
         if value is not None
     ]
-    return gettext(OUTCOME_LABELS[result.outcome]) + (f" {' '.join(cts)}" if cts else "")
+    return str(OUTCOME_LABELS[result.outcome]) + (f" {' '.join(cts)}" if cts else "")
 
 
 def _write_chunk(
