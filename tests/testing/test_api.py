@@ -1,4 +1,8 @@
-"""POST /api/v1/scans and /api/v1/scans/one: device-token auth, per-event answers."""
+"""POST /api/v1/scans and /api/v1/scans/one: device-token auth, per-event answers.
+
+Each test runs twice: through Django's test client (the Ninja routes) and through the WSGI
+application a server runs, where ``scan_endpoint`` answers in front of Django.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,17 @@ import json
 
 import pytest
 
+from tests.testing.wsgi_client import WsgiClient
 from wuyi.testing import devices
 from wuyi.testing.models import DeviceToken, Lab, Scan, Tube
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=["django", "wsgi"])
+def client(request, client):
+    """Django's test client, or the production WSGI application with the same interface."""
+    return client if request.param == "django" else WsgiClient()
 
 
 def post(client, path: str, body, secret: str | None):

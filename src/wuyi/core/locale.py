@@ -17,7 +17,11 @@ from django.utils import translation
 
 def chosen_language(request: HttpRequest) -> str:
     """The language chosen with the switch if it is one we offer, else the configured default."""
-    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return language_of(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+
+
+def language_of(code: str | None) -> str:
+    """The language a language cookie's value names, if we offer it; else the default."""
     if code:
         try:
             return translation.get_supported_language_variant(code)

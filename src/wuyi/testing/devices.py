@@ -52,6 +52,14 @@ def authenticate(secret: str) -> DeviceToken | None:
     return token
 
 
+def site_device(secret: str) -> DeviceToken | None:
+    """The active token of a sampling site whose secret this is (lab tokens may not scan)."""
+    token = authenticate(secret)
+    if token is None or token.site_id is None:
+        return None
+    return token
+
+
 def revoke(token: DeviceToken) -> None:
     """Refuse this token from now on (a lost or stolen device)."""
     if token.revoked_at is None:
