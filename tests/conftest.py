@@ -18,6 +18,15 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(autouse=True)
+def _fresh_round_setup():
+    """Each test starts with no round setup kept: what a test changed is rolled back after
+    it, and the version with it, so a kept setup must not outlive the test."""
+    from wuyi.testing import round_setup
+
+    round_setup.forget()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request in English leaves English active
     in its thread (the middleware sets it per request and never resets it), and messages

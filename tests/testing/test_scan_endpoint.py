@@ -162,7 +162,7 @@ def test_it_answers_in_the_language_chosen_with_the_cookie(device, django_app, r
 def test_an_error_is_logged_and_answered_500_without_details(
     monkeypatch, caplog, device, django_app, rnd
 ):
-    def broken(events, site_id):
+    def broken(events, site_id, setup):
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(scan_endpoint, "answer_events", broken)

@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from pydantic import BaseModel, Field
 
-from wuyi.testing import devices
+from wuyi.testing import devices, round_setup
 from wuyi.testing.ingest import MAX_BATCH, BatchTooLarge, ingest
 
 
@@ -22,7 +22,9 @@ class DeviceBearer(HttpBearer):
     """A sampling site's device token; lab tokens and revoked tokens are refused (401)."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        return devices.site_device(token)
+        # Read once here, used again by ingest: one look at the setup version per request.
+        request.round_setup = setup = round_setup.current()
+        return devices.site_device(token, setup)
 
 
 router = Router(tags=["scans"], auth=DeviceBearer())
@@ -71,13 +73,15 @@ class BatchOut(Schema):
     answers: list[AnswerOut]
 
 
-def answer_events(events: list[dict], site_id: int) -> list[dict]:
+def answer_events(
+    events: list[dict], site_id: int, setup: round_setup.Setup | None = None
+) -> list[dict]:
     """The answers, in the documented shape, to a device's events for its site.
 
     Shared by these routes and ``scan_endpoint``, which answers the same paths in front of
     Django: a scan is decided by this one function whichever of them takes the request.
     """
-    return [a.as_dict() for a in ingest(events, allowed_site_ids={site_id})]
+    return [a.as_dict() for a in ingest(events, allowed_site_ids={site_id}, setup=setup)]
 
 
 def batch_counts(answers: list[dict]) -> dict[str, int]:
@@ -89,7 +93,7 @@ def batch_counts(answers: list[dict]) -> dict[str, int]:
 
 def _run(request: HttpRequest, events: list[dict]) -> list[dict]:
     try:
-        return answer_events(events, request.auth.site_id)
+        return answer_events(events, request.auth.site_id, request.round_setup)
     except BatchTooLarge as exc:
         raise HttpError(413, str(exc)) from None
 

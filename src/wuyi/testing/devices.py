@@ -21,19 +21,28 @@ from wuyi.testing.models import DeviceToken, Lab, SamplingSite, hash_token
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
 
-def authenticate(secret: str) -> DeviceToken | None:
-    """The active token whose secret this is, or None (unknown or revoked).
+MAX_SECRET = 200
 
-    One indexed SELECT by hash in raw SQL: this runs on every scan request, and the ORM's
-    query building cost more than the lookup itself.
-    """
-    if not secret or len(secret) > 200:
+
+def authenticate(secret: str) -> DeviceToken | None:
+    """The active token whose secret this is, or None (unknown or revoked)."""
+    if not secret or len(secret) > MAX_SECRET:
         return None
+    found = find(hash_token(secret))
+    return None if found is None else used(found)
+
+
+def find(digest: str) -> list | None:
+    """The active token with this hash as a row ``[id, name, site_id, lab_id, last_used_at]``.
+
+    One indexed SELECT in raw SQL: this runs on every scan request not answered from
+    ``round_setup``, and the ORM's query building cost more than the lookup itself.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, name, site_id, lab_id, last_used_at FROM testing_devicetoken "
             "WHERE token_hash = %s AND revoked_at IS NULL",
-            [hash_token(secret)],
+            [digest],
         )
         row = cursor.fetchone()
     if row is None:
@@ -43,18 +52,31 @@ def authenticate(secret: str) -> DeviceToken | None:
         last_used = parse_datetime(str(last_used))  # SQLite hands back text from raw SQL
     if last_used is not None and timezone.is_naive(last_used):
         last_used = timezone.make_aware(last_used, dt.UTC)
-    token = DeviceToken(id=row[0], name=row[1], site_id=row[2], lab_id=row[3])
+    return [row[0], row[1], row[2], row[3], last_used]
+
+
+def used(found: list) -> DeviceToken:
+    """The token of a row from ``find``, its use recorded if the last was over a minute ago.
+
+    The row may be kept by ``round_setup`` across requests; its time of last use is updated
+    in place, so each process writes at most once a minute per token.
+    """
+    token_id, name, site_id, lab_id, last_used = found
     now = timezone.now()
     if last_used is None or now - last_used > LAST_USED_GRANULARITY:
-        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        last_used = now
+        DeviceToken.objects.filter(pk=token_id).update(last_used_at=now)
+        found[4] = last_used = now
+    token = DeviceToken(id=token_id, name=name, site_id=site_id, lab_id=lab_id)
     token.last_used_at = last_used
     return token
 
 
-def site_device(secret: str) -> DeviceToken | None:
-    """The active token of a sampling site whose secret this is (lab tokens may not scan)."""
-    token = authenticate(secret)
+def site_device(secret: str, setup=None) -> DeviceToken | None:
+    """The active token of a sampling site whose secret this is (lab tokens may not scan).
+
+    ``setup`` (a ``round_setup.Setup``) answers from the tokens this process keeps.
+    """
+    token = authenticate(secret) if setup is None else setup.device(secret)
     if token is None or token.site_id is None:
         return None
     return token

@@ -45,12 +45,12 @@ from django.utils.translation import gettext
 from wuyi.core.db import write_lock
 from wuyi.people import id_numbers
 from wuyi.people.models import IdType
+from wuyi.testing import round_setup
 from wuyi.testing.models import (
     Outcome,
     PoolSize,
     RejectReason,
     RoundStatus,
-    RoundZone,
     Scan,
     ScanKind,
     TestingRound,
@@ -252,11 +252,14 @@ def ingest(
     *,
     allowed_site_ids: Iterable[int] | None = None,
     now: dt.datetime | None = None,
+    setup: round_setup.Setup | None = None,
 ) -> list[Answer]:
     """Decide and store a batch of scan events; one answer per event, in the batch's order.
 
     ``allowed_site_ids`` is the set of sites the caller (a device token, a staff account)
     may post for; events for other sites are rejected ``wrong_site``. ``None`` allows all.
+    ``setup`` is the round setup to decide against, if the caller has read it already
+    (the scan API has, to authenticate the device); otherwise it is read here.
     """
     if len(events) > MAX_BATCH:
         raise BatchTooLarge(
@@ -268,7 +271,7 @@ def ingest(
         times: dict = {}
         parsed = [_parse(raw, times) for raw in events]
         try:
-            return _ingest_once(parsed, allowed, now or timezone.now())
+            return _ingest_once(parsed, allowed, now or timezone.now(), setup)
         except (_LostRace, IntegrityError):
             if attempt == RETRIES - 1:
                 raise
@@ -283,9 +286,16 @@ def ingest_one(event: Mapping, **kwargs) -> Answer:
     return ingest([event], **kwargs)[0]
 
 
-def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetime) -> list[Answer]:
+def _ingest_once(
+    events: list[_Event],
+    allowed: set[int] | None,
+    now: dt.datetime,
+    setup: round_setup.Setup | None,
+) -> list[Answer]:
     # --- Set-based reads that need no lock -------------------------------------------
     sql = _Sql()
+    if setup is None:
+        setup = round_setup.current()
     native_uuid = sql.native_uuid
     ids = list({e.event_id if native_uuid else e.event_id.hex for e in events if e.event_id})
     stored = {
@@ -297,9 +307,20 @@ def _ingest_once(events: list[_Event], allowed: set[int] | None, now: dt.datetim
         )
     }
     live = [e for e in events if e.error is None and e.event_id not in stored]
-    rounds, sites, round_sites, desks = _context(sql, live)
+    context = setup.context(
+        sql,
+        {e.round_code for e in live},
+        {e.site_code for e in live},
+        {e.desk_code for e in live if e.desk_code},
+    )
+    rounds, sites, round_sites, desks = (
+        context.rounds,
+        context.sites,
+        context.round_sites,
+        context.desks,
+    )
+    pool_sizes = context.pool_sizes
     residents = _residents(sql, live)
-    pool_sizes = _pool_sizes(round_sites, sites)
 
     # --- Resolve each event's round, site, desk and person (still no lock) -----------
     for e in live:
@@ -452,48 +473,6 @@ def _marks(count: int) -> str:
     return ",".join(["%s"] * count)
 
 
-def _context(sql: _Sql, events: list[_Event]) -> tuple[dict, dict, dict, dict]:
-    """The batch's active rounds, sites, round-site pool sizes and desks, in one query.
-
-    Returns ``rounds`` {code: (id, status)}, ``sites`` {code: (id, code, path, district)},
-    ``round_sites`` {(round id, site id): pool size or None} and ``desks``
-    {(site id, code): id}. Only active rounds are read: any other round is unknown to a
-    scan. A batch names one round and one site almost always, so the join stays tiny.
-    """
-    round_codes = list({e.round_code for e in events})
-    site_codes = list({e.site_code for e in events})
-    desk_codes = list({e.desk_code for e in events if e.desk_code})
-    rounds: dict = {}
-    sites: dict = {}
-    round_sites: dict = {}
-    desks: dict = {}
-    if not round_codes:
-        return rounds, sites, round_sites, desks
-    desk_join = (
-        f"LEFT JOIN testing_desk d ON d.site_id = s.id AND d.code IN ({_marks(len(desk_codes))}) "
-        if desk_codes
-        else "LEFT JOIN testing_desk d ON 1 = 0 "
-    )
-    rows = sql.rows(
-        "SELECT r.id, r.code, r.status, s.id, s.code, s.path, s.district_code, rs.id, "  # noqa: S608 (placeholders only; values are bound)
-        "rs.pool_size, d.id, d.code FROM testing_testinground r "
-        f"LEFT JOIN testing_samplingsite s ON s.active = %s AND s.code IN ({_marks(len(site_codes))}) "
-        "LEFT JOIN testing_roundsite rs ON rs.round_id = r.id AND rs.site_id = s.id "
-        f"{desk_join}WHERE r.status = %s AND r.code IN ({_marks(len(round_codes))})",
-        [True, *site_codes, *desk_codes, _ACTIVE, *round_codes],
-    )
-    for r_id, r_code, status, s_id, s_code, path, district, rs_id, size, d_id, d_code in rows:
-        rounds[r_code] = (r_id, status)
-        if s_id is None:
-            continue
-        sites[s_code] = (s_id, s_code, path, district)
-        if rs_id is not None:
-            round_sites[r_id, s_id] = size
-        if d_id is not None:
-            desks[s_id, d_code] = d_id
-    return rounds, sites, round_sites, desks
-
-
 def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
     """Registered persons by scanned token and by typed (ID type, number), in two queries."""
     columns = "SELECT id, code_token, id_type, id_number, path, grid_id, district_code "
@@ -516,34 +495,6 @@ def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
         ):
             found["id", row[2], row[3]] = row
     return found
-
-
-def _pool_sizes(round_sites: dict, sites: dict) -> dict[tuple[int, int], int]:
-    """The pool size each (round, site) fills its tubes at: the site's own, else its zone's."""
-    sizes: dict[tuple[int, int], int] = {}
-    need_zones = {r for (r, _), size in round_sites.items() if size is None}
-    zones: dict[int, list[tuple[str, int]]] = {}
-    defaults: dict[int, int] = {}
-    if need_zones:
-        for r, path, size in RoundZone.objects.filter(round_id__in=need_zones).values_list(
-            "round_id", "path", "pool_size"
-        ):
-            zones.setdefault(r, []).append((path, size))
-        defaults = dict(
-            TestingRound.objects.filter(id__in=need_zones).values_list("id", "default_pool_size")
-        )
-    site_paths = {row[0]: row[2] for row in sites.values()}
-    for (r, s), size in round_sites.items():
-        if size is None:
-            path = site_paths[s]
-            best = ("", defaults.get(r, PoolSize.TEN))
-            for zone_path, zone_size in zones.get(r, []):
-                inside = path == zone_path or path.startswith(zone_path + ".")
-                if inside and len(zone_path) > len(best[0]):
-                    best = (zone_path, zone_size)
-            size = best[1]
-        sizes[r, s] = size
-    return sizes
 
 
 def _lock_tubes(sql: _Sql, barcodes: list[str]) -> dict[str, _Tube]:

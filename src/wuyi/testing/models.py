@@ -201,6 +201,25 @@ class RoundSite(models.Model):
         return f"{self.round} · {self.site}"
 
 
+class SetupVersion(models.Model):
+    """One row whose number the database raises whenever the round setup changes.
+
+    The round setup is what a scan is decided against: rounds, their zones, sites, round
+    sites, desks and device tokens. Triggers on those tables (migration 0006) raise the
+    number in the same transaction as the change; ``round_setup`` keeps the setup in each
+    process and reads it again only when the number has moved.
+    """
+
+    version = models.BigIntegerField("版本")
+
+    class Meta:
+        verbose_name = "轮次设置版本"
+        verbose_name_plural = "轮次设置版本"
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class Lab(models.Model):
     """A testing lab (实验室 / 检测机构): receives tubes and reports results."""
 

@@ -36,7 +36,7 @@ from django.utils import translation
 from pydantic import ValidationError
 
 from wuyi.core.locale import language_of
-from wuyi.testing import devices
+from wuyi.testing import devices, round_setup
 from wuyi.testing.api import ScanBatchIn, ScanEventIn, answer_events, batch_counts
 
 logger = logging.getLogger("django.request")
@@ -95,7 +95,8 @@ class ScanEndpoint:
         body = environ["wsgi.input"].read(length)
         # Whatever happens next, Django must be able to read the body again.
         environ["wsgi.input"] = io.BytesIO(body)
-        token = _device(environ)
+        setup = round_setup.current()
+        token = _device(environ, setup)
         if token is None:
             return None
         try:
@@ -107,7 +108,7 @@ class ScanEndpoint:
             return None
         language = _language(environ)
         with translation.override(language):
-            answers = answer_events(events, token.site_id)
+            answers = answer_events(events, token.site_id, setup)
         if path == SINGLE_PATH:
             return 200, answers[0], language
         return 200, {**batch_counts(answers), "answers": answers}, language
@@ -159,12 +160,12 @@ def _secure(environ: dict) -> bool:
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def _device(environ: dict):
+def _device(environ: dict, setup: round_setup.Setup):
     """The site's device token from ``Authorization: Bearer …``, as Ninja's HttpBearer reads it."""
     parts = environ.get("HTTP_AUTHORIZATION", "").split(" ")
     if parts[0].lower() != "bearer":
         return None
-    return devices.site_device(" ".join(parts[1:]))
+    return devices.site_device(" ".join(parts[1:]), setup)
 
 
 def _language(environ: dict) -> str:
