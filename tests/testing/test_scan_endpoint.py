@@ -174,3 +174,44 @@ def test_an_error_is_logged_and_answered_500_without_details(
     assert "disk is full" not in response.content.decode()
     assert "Internal Server Error: /api/v1/scans/one" in caplog.text
     assert django_app.paths == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_database_connection_fails_one_request_and_the_retry_gets_a_new_one(rnd):
+    """Device scans skip Django's per-request connection health check (a round trip): when
+    the kept connection has died, that request is answered 500 with nothing stored, the
+    connection is closed as the request ends, and the device's retry succeeds."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a server connection to kill: PostgreSQL only")
+    device = WsgiClient(keep_connections=False)
+    event = rnd.event(token=rnd.city.alice.code_token)
+    body = json.dumps(event)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {rnd.secret}"}
+    assert (
+        device.post(
+            "/api/v1/scans/one",
+            json.dumps(rnd.event("T0", token=rnd.city.bob.code_token)),
+            content_type="application/json",
+            **headers,
+        ).status_code
+        == 200
+    )
+    pid = connection.connection.info.backend_pid
+    import psycopg
+
+    with psycopg.connect(
+        host=connection.settings_dict["HOST"] or None,
+        port=connection.settings_dict["PORT"] or None,
+        user=connection.settings_dict["USER"] or None,
+        dbname=connection.settings_dict["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    failed = device.post("/api/v1/scans/one", body, content_type="application/json", **headers)
+    assert failed.status_code == 500
+    retried = device.post("/api/v1/scans/one", body, content_type="application/json", **headers)
+    assert retried.status_code == 200
+    assert retried.json()["status"] == "accepted"
+    assert Scan.objects.filter(event_id=event["event_id"]).count() == 1

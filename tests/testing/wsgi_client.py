@@ -39,11 +39,15 @@ def _connections_kept() -> Iterator[None]:
 
 
 class WsgiClient:
-    def __init__(self, app: Callable | None = None, *, secure: bool = False) -> None:
+    def __init__(
+        self, app: Callable | None = None, *, secure: bool = False, keep_connections: bool = True
+    ) -> None:
         if app is None:
             from wuyi.wsgi import application as app
         self.app = app
         self.secure = secure
+        # False in transactional tests that want Django's connection handling as in production.
+        self.keep_connections = keep_connections
 
     def post(self, path: str, data: str | bytes, content_type: str, **extra) -> WsgiResponse:
         body = data.encode() if isinstance(data, str) else data
@@ -71,7 +75,7 @@ class WsgiClient:
         def start_response(status, headers, exc_info=None):
             answered["status"], answered["headers"] = status, headers
 
-        with _connections_kept():
+        with _connections_kept() if self.keep_connections else contextlib.nullcontext():
             chunks = self.app(environ, start_response)
             try:
                 content = b"".join(chunks)

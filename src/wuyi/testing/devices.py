@@ -2,8 +2,8 @@
 
 A token is issued once (``DeviceToken.issue`` shows the secret a single time) and kept only
 as its SHA-256, so the table cannot be used to post scans. Revoking takes effect on the
-next request. ``last_used_at`` is written at most once a minute per token: at 20,000
-scans a second a write per request would serialise every device on one row.
+next request. ``last_used_at`` is written at most once a minute per token and web process:
+at 20,000 scans a second a write per request would serialise every device on one row.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def authenticate(secret: str) -> DeviceToken | None:
     return None if found is None else used(found)
 
 
-def find(digest: str) -> list | None:
-    """The active token with this hash as a row ``[id, name, site_id, lab_id, last_used_at]``.
+def find(digest: str) -> DeviceToken | None:
+    """The active token with this hash (id, name, site, lab and time of last use only).
 
     One indexed SELECT in raw SQL: this runs on every scan request not answered from
     ``round_setup``, and the ORM's query building cost more than the lookup itself.
@@ -52,22 +52,21 @@ def find(digest: str) -> list | None:
         last_used = parse_datetime(str(last_used))  # SQLite hands back text from raw SQL
     if last_used is not None and timezone.is_naive(last_used):
         last_used = timezone.make_aware(last_used, dt.UTC)
-    return [row[0], row[1], row[2], row[3], last_used]
-
-
-def used(found: list) -> DeviceToken:
-    """The token of a row from ``find``, its use recorded if the last was over a minute ago.
-
-    The row may be kept by ``round_setup`` across requests; its time of last use is updated
-    in place, so each process writes at most once a minute per token.
-    """
-    token_id, name, site_id, lab_id, last_used = found
-    now = timezone.now()
-    if last_used is None or now - last_used > LAST_USED_GRANULARITY:
-        DeviceToken.objects.filter(pk=token_id).update(last_used_at=now)
-        found[4] = last_used = now
-    token = DeviceToken(id=token_id, name=name, site_id=site_id, lab_id=lab_id)
+    token = DeviceToken(id=row[0], name=row[1], site_id=row[2], lab_id=row[3])
     token.last_used_at = last_used
+    return token
+
+
+def used(token: DeviceToken) -> DeviceToken:
+    """``token``, its use recorded if the last was over a minute ago.
+
+    ``round_setup`` keeps the token across requests: its time of last use is updated in
+    place, so each web process writes it at most once a minute.
+    """
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 

@@ -169,6 +169,7 @@ class _Tube:
     district_code: str = ""
     dirty: bool = False
     members: set = field(default_factory=set)
+    loaded_status: str = ""  # as read from the database; "" for a tube this batch opens
 
 
 def _text(value, limit: int) -> str:
@@ -517,7 +518,7 @@ def _lock_tubes(sql: _Sql, barcodes: list[str]) -> dict[str, _Tube]:
             tube = tubes.get(barcode)
             if tube is None:
                 tube = tubes[barcode] = _Tube(
-                    barcode, round_id, site_id, capacity, count, status, id=pk
+                    barcode, round_id, site_id, capacity, count, status, id=pk, loaded_status=status
                 )
             if r_id is not None or number:
                 tube.members.add(_member_key(r_id, id_type, number))
@@ -661,6 +662,19 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
             ],
         )
         changed = []
+    # SQLite writes every index on a column named in SET, changed or not: a tube that only
+    # gained members gets its count alone, or each scan would rewrite the four indexes on
+    # status (13.9 → 9.5 pages written to the WAL a single scan).
+    counted = [t for t in changed if t.status == t.loaded_status]
+    for chunk in _chunks(counted, CHUNK):
+        ids = [t.id for t in chunk]
+        count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
+        sql.rows(
+            f"UPDATE testing_tube SET member_count = CASE id {count_case} END "  # noqa: S608
+            f"WHERE id IN ({','.join(['%s'] * len(ids))})",
+            [*(v for t in chunk for v in (t.id, t.count)), *ids],
+        )
+    changed = [t for t in changed if t.status != t.loaded_status]
     for chunk in _chunks(changed, CHUNK):
         ids = [t.id for t in chunk]
         count_case = " ".join("WHEN %s THEN %s" for _ in chunk)

@@ -202,12 +202,12 @@ class RoundSite(models.Model):
 
 
 class SetupVersion(models.Model):
-    """One row whose number the database raises whenever the round setup changes.
+    """One row whose number the database renews whenever the round setup changes.
 
     The round setup is what a scan is decided against: rounds, their zones, sites, round
-    sites, desks and device tokens. Triggers on those tables (migration 0006) raise the
-    number in the same transaction as the change; ``round_setup`` keeps the setup in each
-    process and reads it again only when the number has moved.
+    sites, desks and device tokens. Triggers on those tables (migration 0006) set a new
+    random number in the same transaction as the change; ``round_setup`` keeps the setup
+    in each process and reads it again only when the number differs.
     """
 
     version = models.BigIntegerField("版本")

@@ -4,9 +4,10 @@ Every scan request needs its device token's site and its events' round, site, de
 size. Those change a few times a day; scans arrive thousands of times a second. Reading them
 on every request was two statements and a four-table join (and, for a round whose pool sizes
 come from its zones, two more queries), a quarter of a single scan's database work on
-PostgreSQL. The database raises ``SetupVersion`` in the same transaction as any change to
-rounds, zones, sites, round sites, desks or device tokens (triggers, migration 0006). Each
-request reads that one number; a process reads the rest again only when it has moved, so a
+PostgreSQL. The database renews ``SetupVersion`` (a new random number) in the same
+transaction as any change to rounds, zones, sites, round sites, desks or device tokens
+(triggers, migration 0006). Each request reads that one number; a process reads the rest
+again only when it differs from the one it read them under, so a
 change (a round closed, a token revoked) holds from the first request that starts after it
 commits, as it did when every request read the tables.
 
@@ -89,11 +90,17 @@ _known = Setup(None)
 
 
 def current() -> Setup:
-    """The setup as of now: the one this process keeps if the version has not moved."""
+    """The setup as of now: the one this process keeps if the version is the same."""
     global _known
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM testing_setupversion WHERE id = 1")
-        row = cursor.fetchone()
+    # The driver's cursor, not Django's wrapper: this runs on every scan request.
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute("SELECT version FROM testing_setupversion WHERE id = 1")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
     version = row[0] if row else None
     known = _known
     if version is not None and known.version == version:

@@ -18,6 +18,12 @@ request_finished signals (database connections are checked and closed as for any
 the language chosen with the cookie (``core.locale``), the security headers Django's
 ``SecurityMiddleware`` and ``XFrameOptionsMiddleware`` would add, the body size limit, and
 errors logged and signalled as ``django.request`` does.
+
+One thing it leaves out on purpose: Django's per-request connection health check
+(``CONN_HEALTH_CHECKS``, a round trip to PostgreSQL before the first query). If the kept
+connection has died, the scan's first statement fails, the request is answered 500 with
+nothing stored, Django closes the broken connection as the request ends, and the device's
+retry (safe: events are idempotent) gets a new one.
 """
 
 from __future__ import annotations

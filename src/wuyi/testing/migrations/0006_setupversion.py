@@ -1,8 +1,9 @@
-"""The round-setup version and the triggers that raise it (see ``wuyi.testing.round_setup``).
+"""The round-setup version and the triggers that renew it (see ``wuyi.testing.round_setup``).
 
-The version is a time in microseconds, raised by at least one per change: if its row is
-lost (a flush empties every table) and made again, the number still only goes up, so no
-process can take a new setup for the one it keeps.
+The version is a new random 63-bit number at each change, not a counter: a counter would
+start again if its row were lost (a flush empties every table) or a change rolled back,
+and a process could take a new setup for the one it keeps. A time would repeat within
+SQLite's millisecond. Processes only compare it for equality.
 """
 
 from django.db import migrations, models
@@ -18,19 +19,18 @@ WATCHED = {
     "testing_devicetoken": "id, token_hash, site_id, lab_id, revoked_at",
 }
 
-SQLITE_NOW_US = "CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER)"
+SQLITE_RANDOM = "abs(random() / 2)"
+POSTGRES_RANDOM = "(random() * 9.2e18)::bigint"
 SQLITE_BUMP = (
-    f"INSERT INTO testing_setupversion (id, version) VALUES (1, {SQLITE_NOW_US}) "
-    "ON CONFLICT (id) DO UPDATE SET version = max(version + 1, excluded.version);"
+    f"INSERT INTO testing_setupversion (id, version) VALUES (1, {SQLITE_RANDOM}) "
+    "ON CONFLICT (id) DO UPDATE SET version = excluded.version;"
 )
-POSTGRES_FUNCTION = """
-CREATE OR REPLACE FUNCTION testing_raise_setup_version() RETURNS trigger
+POSTGRES_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION testing_renew_setup_version() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO testing_setupversion (id, version)
-    VALUES (1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
-    ON CONFLICT (id) DO UPDATE
-    SET version = GREATEST(testing_setupversion.version + 1, EXCLUDED.version);
+    INSERT INTO testing_setupversion (id, version) VALUES (1, {POSTGRES_RANDOM})
+    ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version;
     RETURN NULL;
 END $$;
 """
@@ -43,7 +43,7 @@ def _statements(vendor: str) -> list[str]:
             update = f"UPDATE OF {columns}" if columns else "UPDATE"
             statements.append(
                 f"CREATE TRIGGER {table}_setup AFTER INSERT OR {update} OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION testing_raise_setup_version()"
+                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION testing_renew_setup_version()"
             )
         return statements
     statements = []
@@ -64,8 +64,8 @@ def create(apps, schema_editor):
     for statement in _statements(vendor):
         schema_editor.execute(statement)
     # The first number, so processes can keep the setup from the start.
-    now = SQLITE_NOW_US if vendor == "sqlite" else "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
-    schema_editor.execute(f"INSERT INTO testing_setupversion (id, version) VALUES (1, {now})")
+    first = SQLITE_RANDOM if vendor == "sqlite" else POSTGRES_RANDOM
+    schema_editor.execute(f"INSERT INTO testing_setupversion (id, version) VALUES (1, {first})")
 
 
 def drop(apps, schema_editor):
@@ -77,7 +77,7 @@ def drop(apps, schema_editor):
             for event in ("insert", "update", "delete"):
                 schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_setup_{event}")
     if vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS testing_raise_setup_version()")
+        schema_editor.execute("DROP FUNCTION IF EXISTS testing_renew_setup_version()")
 
 
 class Migration(migrations.Migration):
