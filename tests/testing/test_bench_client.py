@@ -97,3 +97,15 @@ def test_client_keeps_several_phones_busy_at_once(port):
     _Handler.most_in_flight = 0
     _client((port, "/api/v1/scans/one", [single] * 5, "s3cret", 1))
     assert _Handler.most_in_flight == 1
+
+
+def test_client_counts_a_server_that_does_not_answer_as_an_http_error():
+    """One phone (a blocking socket): a refused connection is an error counted, not a crash."""
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again below: nothing listens there
+    result = _client((port, "/api/v1/scans/one", [b"{}", b"{}"], "s3cret", 1))
+    assert (result["http_errors"], result["accepted"]) == (2, 0)
+    assert len(result["latencies"]) == 2
