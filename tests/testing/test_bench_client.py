@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from wuyi.testing.bench import _client, _exchange
+from wuyi.testing.bench import _client, _exchange, _phone_clients
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -109,3 +109,9 @@ def test_client_counts_a_server_that_does_not_answer_as_an_http_error():
     result = _client((port, "/api/v1/scans/one", [b"{}", b"{}"], "s3cret", 1))
     assert (result["http_errors"], result["accepted"]) == (2, 0)
     assert len(result["latencies"]) == 2
+
+
+def test_a_few_phones_get_a_client_process_each_and_many_share_the_clients():
+    assert _phone_clients(4, 3) == (4, 1)
+    assert _phone_clients(8, 3) == (8, 1)
+    assert _phone_clients(16, 3) == (3, 6)  # 18 phones: every process keeps 6 busy

@@ -42,6 +42,9 @@ def test_a_small_run_stores_every_accepted_event_once(base_url):
     assert batch["http_errors"] == 0 and single["http_errors"] == 0
     assert batch["accepted"] == batch["answered"] > 0
     assert single["answered"] == 30
+    # Two phones per web worker, each in a client process of its own.
+    workers = int(result["setup"]["server"].split(", ")[1].split()[0])
+    assert result["setup"]["phones"] == 2 * workers
     check = result["check"]
     # Warm-up batches, timed batches and singles: every event stored once, as answered.
     assert check["stored_events"] == 1500 + 30
