@@ -1,4 +1,8 @@
-"""Binding scan events to tubes: every answer, idempotent replay, and two desks racing."""
+"""Binding scan events to tubes: every answer, idempotent replay, and two desks racing.
+
+On PostgreSQL a single event is decided and stored by the database function
+``testing_scan_one``, a batch by Python: every test here runs both ways there.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,27 @@ import threading
 import uuid
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from wuyi.people import id_numbers
+from wuyi.testing import ingest as ingest_module
 from wuyi.testing.ingest import follow_up_scans, ingest, ingest_one
 from wuyi.testing.models import Sampled, Scan, Tube, TubeStatus
 
 pytestmark = pytest.mark.django_db
+
+_POSTGRESQL = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture(
+    autouse=True,
+    params=["single events in the database", "all in Python"] if _POSTGRESQL else ["Python"],
+)
+def single_event_path(request, monkeypatch):
+    if request.param == "all in Python":
+        monkeypatch.setattr(ingest_module, "ONE_IN_DATABASE", False)
+    return request.param
 
 
 def stranger(seq: int) -> str:
@@ -240,3 +258,33 @@ def test_two_desks_scanning_into_one_tube_at_once_never_overfill_it(rnd):
     tube = Tube.objects.get(barcode="RACE")
     assert (tube.member_count, tube.status) == (10, TubeStatus.SEALED)
     assert Scan.objects.filter(tube=tube, outcome="accepted").count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_from_two_threads_at_once_is_stored_once(rnd):
+    """A device that retries before its first request was answered: one binding."""
+    event = rnd.event("TWICE", token=rnd.city.alice.code_token)
+    answers: list = []
+    errors: list = []
+    start = threading.Barrier(2)
+
+    def post() -> None:
+        try:
+            start.wait()
+            answers.append(ingest_one(event))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(a.status for a in answers) == ["accepted", "duplicate"]
+    assert {a.outcome for a in answers} == {"accepted"}
+    assert Scan.objects.filter(event_id=event["event_id"]).count() == 1
+    assert Tube.objects.get(barcode="TWICE").member_count == 1
+    assert Sampled.objects.filter(resident=rnd.city.alice).count() == 1
