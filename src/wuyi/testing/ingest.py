@@ -357,7 +357,12 @@ def _ingest_one_in_database(
     if status == REJECTED:
         return _rejected(e.raw_id, RejectReason(reason))
     return Answer(
-        e.raw_id, ACCEPTED, ACCEPTED, tube=tube, members=members, sealed=sealed,
+        e.raw_id,
+        ACCEPTED,
+        ACCEPTED,
+        tube=tube,
+        members=members,
+        sealed=sealed,
         follow_up=follow_up,
     )
 
