@@ -13,7 +13,7 @@ import pytest
 
 from tests.testing.wsgi_client import WsgiClient
 from wuyi.testing import devices, round_setup
-from wuyi.testing.ingest import _Sql, ingest_one
+from wuyi.testing.ingest import _Sql, ingest, ingest_one
 from wuyi.testing.models import (
     Desk,
     DeviceToken,
@@ -22,6 +22,7 @@ from wuyi.testing.models import (
     RoundStatus,
     RoundZone,
     SamplingSite,
+    Scan,
     SetupVersion,
     TestingRound,
     Tube,
@@ -174,3 +175,20 @@ def test_a_process_keeps_at_most_limit_entries(rnd, monkeypatch):
     for desk in ("D1", "D2", "D1", ""):
         ingest_one(rnd.event(desk=desk, token=rnd.city.alice.code_token), setup=setup)
     assert len(setup.contexts) <= 2
+
+
+def test_ingest_refuses_a_setup_that_has_changed_and_stores_nothing(rnd):
+    """The scan endpoint hands ingest the setup it authenticated against, unread: a single
+    event (on PostgreSQL checked in the database function) and a batch (in Python) both
+    refuse it once anything changed, so the endpoint authenticates again."""
+    setup = round_setup.current()
+    Desk.objects.create(site=rnd.site, code="D9")
+    with pytest.raises(round_setup.Stale):
+        ingest_one(rnd.event("T1", token=rnd.city.alice.code_token), setup=setup)
+    with pytest.raises(round_setup.Stale):
+        ingest([rnd.event("T2", token=rnd.city.bob.code_token)] * 2, setup=setup)
+    assert not Scan.objects.exists()
+    fresh = round_setup.current()
+    assert ingest_one(rnd.event("T1", token=rnd.city.alice.code_token), setup=fresh).status == (
+        "accepted"
+    )

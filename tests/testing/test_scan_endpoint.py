@@ -13,8 +13,8 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
 from tests.testing.wsgi_client import WsgiClient
-from wuyi.testing import scan_endpoint
-from wuyi.testing.models import Scan, Tube
+from wuyi.testing import devices, scan_endpoint
+from wuyi.testing.models import RoundStatus, Scan, TestingRound, Tube
 from wuyi.testing.scan_endpoint import ScanEndpoint
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_it_answers_in_the_language_chosen_with_the_cookie(device, django_app, r
 def test_an_error_is_logged_and_answered_500_without_details(
     monkeypatch, caplog, device, django_app, rnd
 ):
-    def broken(events, site_id, setup):
+    def broken(events, site_id, setup=None):
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(scan_endpoint, "answer_events", broken)
@@ -215,3 +215,25 @@ def test_a_dead_database_connection_fails_one_request_and_the_retry_gets_a_new_o
     assert retried.status_code == 200
     assert retried.json()["status"] == "accepted"
     assert Scan.objects.filter(event_id=event["event_id"]).count() == 1
+
+
+def test_a_change_after_the_process_kept_the_setup_holds_for_the_next_scan(device, django_app, rnd):
+    """The endpoint authenticates against the setup this process kept, unread; a round
+    closed or a token revoked since is still seen by the very next scan."""
+    first = post(
+        device, "/api/v1/scans/one", rnd.event("T1", token=rnd.city.alice.code_token), rnd.secret
+    )
+    assert first.json()["status"] == "accepted"
+    TestingRound.objects.filter(pk=rnd.round.pk).update(status=RoundStatus.CLOSED)
+    closed = post(
+        device, "/api/v1/scans/one", rnd.event("T1", token=rnd.city.bob.code_token), rnd.secret
+    )
+    assert (closed.json()["status"], closed.json()["reason"]) == ("rejected", "unknown_round")
+    TestingRound.objects.filter(pk=rnd.round.pk).update(status=RoundStatus.ACTIVE)
+    devices.revoke(rnd.token)
+    refused = post(
+        device, "/api/v1/scans/one", rnd.event("T2", token=rnd.city.bob.code_token), rnd.secret
+    )
+    assert refused.status_code == 401
+    assert Scan.objects.filter(tube_barcode="T2").count() == 0
+    assert django_app.paths == ["/api/v1/scans/one"]  # only the refused one went to Django

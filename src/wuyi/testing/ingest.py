@@ -262,8 +262,10 @@ def ingest(
 
     ``allowed_site_ids`` is the set of sites the caller (a device token, a staff account)
     may post for; events for other sites are rejected ``wrong_site``. ``None`` allows all.
-    ``setup`` is the round setup to decide against, if the caller has read it already
-    (the scan API has, to authenticate the device); otherwise it is read here.
+    ``setup`` is the round setup the caller authenticated the device against, as this
+    process kept it (``round_setup.kept()``): ingest checks that it is still current and
+    raises ``round_setup.Stale`` if not, having stored nothing, so the caller
+    authenticates again. Without it, ingest reads the current setup itself.
     """
     if len(events) > MAX_BATCH:
         raise BatchTooLarge(
@@ -279,6 +281,10 @@ def ingest(
             if in_database:
                 return [_ingest_one_in_database(parsed[0], allowed, now or timezone.now(), setup)]
             return _ingest_once(parsed, allowed, now or timezone.now(), setup)
+        except round_setup.Stale:
+            if setup is not None or attempt == RETRIES - 1:
+                raise  # the caller's: it authenticated against the old one
+            # Ingest's own, changed between reading it and storing: read it again.
         except (_LostRace, IntegrityError):
             if attempt == RETRIES - 1:
                 raise
@@ -288,7 +294,7 @@ def ingest(
     raise AssertionError("unreachable")
 
 
-_SCAN_ONE = "SELECT * FROM testing_scan_one(" + ", ".join(["%s"] * 18) + ")"  # noqa: S608 (fixed; values are bound)
+_SCAN_ONE = "SELECT * FROM testing_scan_one(" + ", ".join(["%s"] * 19) + ")"  # noqa: S608 (fixed; values are bound)
 
 
 def _postgresql() -> bool:
@@ -312,6 +318,7 @@ def _ingest_one_in_database(
     sql = _Sql()
     if setup is None:
         setup = round_setup.current()
+    # The function checks the version first: the setup is not read again for this.
     pool_size = capacity = None
     path = district = ""
     if e.error is None:
@@ -326,6 +333,7 @@ def _ingest_one_in_database(
             pool_size = context.pool_sizes[e.round_id, e.site_id]
             capacity = tube_capacity(pool_size)
     params = [
+        setup.version,
         e.event_id,
         e.kind,
         e.error.value if e.error is not None else "",
@@ -352,6 +360,8 @@ def _ingest_one_in_database(
     else:
         row = sql.rows(_SCAN_ONE, params)[0]  # its own transaction
     status, outcome, reason, tube, members, sealed, follow_up = row
+    if status == "stale":
+        raise round_setup.Stale
     if status == DUPLICATE:
         return _duplicate(e.raw_id, outcome, reason, tube)
     if status == REJECTED:
@@ -380,8 +390,10 @@ def _ingest_once(
 ) -> list[Answer]:
     # --- Set-based reads that need no lock -------------------------------------------
     sql = _Sql()
-    if setup is None:
-        setup = round_setup.current()
+    fresh = round_setup.current()
+    if setup is not None and setup.version != fresh.version:
+        raise round_setup.Stale
+    setup = fresh
     native_uuid = sql.native_uuid
     ids = list({e.event_id if native_uuid else e.event_id.hex for e in events if e.event_id})
     stored = {

@@ -86,7 +86,23 @@ class Setup:
         kept[key] = value
 
 
+class Stale(Exception):
+    """The setup a caller authenticated against has changed: authenticate again (``current``)."""
+
+
 _known = Setup(None)
+
+
+def kept() -> Setup:
+    """What this process keeps, without reading the version (no database work).
+
+    For the scan endpoint: it authenticates the device against this and hands it to
+    ``ingest``, which checks the version (on PostgreSQL in the same statement as the event)
+    and raises ``Stale`` if it has moved, so the endpoint authenticates again against
+    ``current()``. A single scan on PostgreSQL saves a statement: 1,594–1,661 → 1,869–2,055
+    scans/s through uWSGI.
+    """
+    return _known
 
 
 def current() -> Setup:

@@ -101,7 +101,7 @@ class ScanEndpoint:
         body = environ["wsgi.input"].read(length)
         # Whatever happens next, Django must be able to read the body again.
         environ["wsgi.input"] = io.BytesIO(body)
-        setup = round_setup.current()
+        setup = round_setup.kept()  # ingest checks it is current (round_setup.kept)
         token = _device(environ, setup)
         if token is None:
             return None
@@ -114,7 +114,16 @@ class ScanEndpoint:
             return None
         language = _language(environ)
         with translation.override(language):
-            answers = answer_events(events, token.site_id, setup)
+            try:
+                answers = answer_events(events, token.site_id, setup)
+            except round_setup.Stale:
+                # Rounds, sites or tokens changed since this process read them: the device
+                # is authenticated again against the current setup (a revoked token stops
+                # here), and ingest reads that itself.
+                token = _device(environ, round_setup.current())
+                if token is None:
+                    return None
+                answers = answer_events(events, token.site_id)
         if path == SINGLE_PATH:
             return 200, answers[0], language
         return 200, {**batch_counts(answers), "answers": answers}, language

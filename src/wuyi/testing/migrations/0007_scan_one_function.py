@@ -12,7 +12,7 @@ from django.db import migrations
 
 FUNCTION = r"""
 CREATE OR REPLACE FUNCTION testing_scan_one(
-    p_event uuid, p_kind text, p_reason text,
+    p_version bigint, p_event uuid, p_kind text, p_reason text,
     p_round bigint, p_site bigint, p_desk bigint, p_barcode text,
     p_token text, p_id_type text, p_id_number text, p_name text, p_phone text,
     p_device_time timestamptz, p_now timestamptz,
@@ -48,6 +48,14 @@ DECLARE
     v_grid bigint;
     v_district text := '';
 BEGIN
+    -- The round setup Python decided against must be current (round_setup.Stale).
+    IF p_version IS DISTINCT FROM (SELECT v.version FROM testing_setupversion v WHERE v.id = 1)
+    THEN
+        RETURN QUERY SELECT 'stale'::text, NULL::text, NULL::text, NULL::text,
+            NULL::integer, false, false;
+        RETURN;
+    END IF;
+
     -- A replayed event gets its first answer and changes nothing.
     SELECT s.outcome, s.reason, s.tube_barcode INTO v_outcome, v_reason, v_barcode
     FROM testing_scan s WHERE s.event_id = p_event;
@@ -189,7 +197,7 @@ END $$;
 """
 
 DROP = (
-    "DROP FUNCTION IF EXISTS testing_scan_one(uuid, text, text, bigint, bigint, bigint, text, "
+    "DROP FUNCTION IF EXISTS testing_scan_one(bigint, uuid, text, text, bigint, bigint, bigint, text, "
     "text, text, text, text, text, timestamptz, timestamptz, integer, integer, text, text)"
 )
 
