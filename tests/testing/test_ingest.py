@@ -288,3 +288,18 @@ def test_the_same_event_from_two_threads_at_once_is_stored_once(rnd):
     assert Scan.objects.filter(event_id=event["event_id"]).count() == 1
     assert Tube.objects.get(barcode="TWICE").member_count == 1
     assert Sampled.objects.filter(resident=rnd.city.alice).count() == 1
+
+
+@pytest.mark.skipif(not _POSTGRESQL, reason="the database function exists on PostgreSQL only")
+def test_on_postgresql_a_single_event_is_decided_by_the_database_function(rnd, monkeypatch):
+    """The single-event tests above would pass through Python too: this one fails if the
+    function is bypassed."""
+
+    def python_path(*args, **kwargs):
+        raise AssertionError("a single event went through _ingest_once")
+
+    monkeypatch.setattr(ingest_module, "ONE_IN_DATABASE", True)
+    monkeypatch.setattr(ingest_module, "_ingest_once", python_path)
+    answer = ingest_one(rnd.event("FN1", token=rnd.city.alice.code_token))
+    assert (answer.status, answer.members) == ("accepted", 1)
+    assert Scan.objects.get(event_id=answer.event_id).tube.barcode == "FN1"

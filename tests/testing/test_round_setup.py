@@ -187,6 +187,8 @@ def test_ingest_refuses_a_setup_that_has_changed_and_stores_nothing(rnd):
         ingest_one(rnd.event("T1", token=rnd.city.alice.code_token), setup=setup)
     with pytest.raises(round_setup.Stale):
         ingest([rnd.event("T2", token=rnd.city.bob.code_token)] * 2, setup=setup)
+    with pytest.raises(round_setup.Stale):  # even an event with nothing to store
+        ingest_one(rnd.event("T3", event_id="not-a-uuid"), setup=setup)
     assert not Scan.objects.exists()
     fresh = round_setup.current()
     assert ingest_one(rnd.event("T1", token=rnd.city.alice.code_token), setup=fresh).status == (

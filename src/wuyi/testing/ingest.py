@@ -313,7 +313,9 @@ def _ingest_one_in_database(
     (migration ``testing/0007``) does the rest with the rules of ``_decide`` and the rows of
     ``_write``. Keep the two in step: the single-event tests run through both on PostgreSQL.
     """
-    if e.event_id is None:
+    if e.event_id is None:  # nothing to store, but the caller's device is checked first
+        if setup is not None and round_setup.current().version != setup.version:
+            raise round_setup.Stale
         return _rejected(e.raw_id, RejectReason.MALFORMED_EVENT)
     sql = _Sql()
     if setup is None:
