@@ -51,6 +51,14 @@ def test_a_small_run_stores_every_accepted_event_once(base_url):
     assert batch["accepted"] + single["accepted"] <= check["stored_bindings"] <= 1530
     assert check["tubes_over_capacity"] == 0 and check["person_twice_in_a_tube"] == 0
     assert result["ratio_to_raw"] > 0 and result["ratio_to_raw_scans_only"] > 0
+    # The yardstick: the same single-scan requests to a WSGI app that does nothing, all
+    # answered (but the warm-up); CPU time in clock ticks, so 22 requests may show none.
+    bare = result["bare_requests"]
+    assert bare["http_errors"] == 0 and bare["answered"] == bare["requests"] > 0
+    assert bare["requests_per_s"] > 0 and bare["server_cpu_ms_per_request"] >= 0
+    assert result["single_ratio_to_bare"] == round(
+        single["scans_per_s"] / bare["requests_per_s"], 3
+    )
     assert set(result["targets"]) == {
         "bindings_per_s",
         "share_of_raw",

@@ -22,7 +22,12 @@ SQLite file, or a new PostgreSQL database ``<name>_bench_ingest_<pid>`` dropped 
    p50/p99. Up to ``MAX_PHONE_PROCESSES`` phones each get a client process of their own
    (a blocking socket, the least client CPU); more are spread over ``--clients`` processes;
 5. checks the database afterwards: every accepted answer is exactly one stored binding,
-   no tube over capacity.
+   no tube over capacity;
+6. **bare requests**: the single scans' requests again, by the same phones, to
+   ``bare_application`` (reads the body, answers a fixed answer) on the same uWSGI: the
+   machine's ceiling for a request per connection, and ``single_ratio_to_bare``, single
+   scans/s as a share of it, a figure that carries over between machines better than
+   scans/s (two sessions' machines gave the same code 2,139 and under 1,000 scans/s).
 
 Bodies are encoded before the clock starts; clients and server share the machine's cores,
 as they would not in production, so the figures are a floor. Options: ``--events`` (default
@@ -131,6 +136,7 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             server.terminate()
             server.wait(timeout=30)
         check = _child("check", env)
+        bare = _bare_requests(ones, setup["secret"], workers, *_phone_clients(phones, clients))
     bindings_per_s = batch_run["accepted"] / max(batch_run["elapsed_s"], 1e-9)
     result = {
         "database": vendor,
@@ -153,9 +159,10 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         },
         "single_api": {
             **single_run,
-            "scans_per_s": round(single_run["answered"] / max(single_run["elapsed_s"], 1e-9)),
+            "scans_per_s": round(_rate(single_run)),
             "scans_per_server_cpu_s": _per(single_run["answered"], single_run["server_cpu_s"]),
         },
+        "bare_requests": bare,
         # Bindings/s through the API against the raw insert of the same rows.
         "ratio_to_raw": round(bindings_per_s / max(raw["bindings_per_s"], 1), 3),
         # Stricter, as earlier sessions measured it: against the scan rows alone.
@@ -167,6 +174,9 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
             / max(raw["bindings_per_cpu_s"], 1),
             3,
         ),
+        # Single scans/s against the same requests answered by a WSGI app that does nothing:
+        # how much of this machine's ceiling for a request per connection a scan keeps.
+        "single_ratio_to_bare": round(_rate(single_run) / max(bare["requests_per_s"], 1), 3),
         "check": check,
     }
     result["targets"] = {
@@ -179,6 +189,61 @@ def run_ingest(argv: list[str] | None = None, **options) -> dict:
         "single_p99_ms": _target(single_run["p99_ms"], TARGETS["single_p99_ms"], higher=False),
     }
     return result
+
+
+def _rate(run: dict) -> float:
+    """Answered requests per second of a ``_post_all`` run."""
+    return run["answered"] / max(run["elapsed_s"], 1e-9)
+
+
+def bare_application(environ: dict, start_response) -> list[bytes]:
+    """A WSGI app that reads the request body and answers a fixed scan answer.
+
+    The yardstick for the single-event path: uWSGI, the clients and the kernel's TCP work
+    for one request per connection, and nothing of wuyi. Machines differ (this project's
+    sessions have measured the same code at 2,139 and at under 1,000 single scans/s on two
+    machines); the ratio of single scans/s to these requests/s, measured in the same run,
+    says how much of the machine's ceiling a scan keeps.
+    """
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(_BARE)))]
+    )
+    return [_BARE]
+
+
+_BARE = b'{"status": "accepted", "outcome": "accepted"}'
+
+
+def _bare_requests(
+    bodies: list[bytes], secret: str, workers: int, processes: int, each: int
+) -> dict:
+    """The single scans' requests, by the same phones, to ``bare_application`` on uWSGI."""
+    port = _free_port()
+    command = _server_command(port, workers)
+    command[command.index("--module") + 1] = "wuyi.testing.bench:bare_application"
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL)  # noqa: S603 (as above)
+    try:
+        _wait_for(port, "/")
+        warm = min(4 * workers, len(bodies) // 3)
+        _post_all(port, "/", bodies[:warm], secret, processes, each)
+        cpu = _children_cpu(server.pid)
+        run = _post_all(port, "/", bodies[warm:], secret, processes, each)
+        server_cpu = _children_cpu(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "requests": run["requests"],
+        "answered": run["answered"],
+        "http_errors": run["http_errors"],
+        "elapsed_s": run["elapsed_s"],
+        "requests_per_s": round(_rate(run)),
+        "p50_ms": run["p50_ms"],
+        "p99_ms": run["p99_ms"],
+        "server_cpu_ms_per_request": round(server_cpu / max(run["answered"], 1) * 1000, 3),
+        "client_cpu_ms_per_request": round(run["client_cpu_s"] / max(run["answered"], 1) * 1000, 3),
+    }
 
 
 # Phones up to this many get a client process each; more share the --clients processes.
@@ -304,12 +369,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_for(port: int) -> None:
+def _wait_for(port: int, path: str = "/api/v1/health") -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 return
         except OSError:
