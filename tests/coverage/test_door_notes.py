@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,7 @@ from wuyi.coverage.door_notes import (
     parse_listed,
     submit,
 )
-from wuyi.coverage.models import ExemptReason, NoteSource, NoteStatus
+from wuyi.coverage.models import DoorNote, ExemptReason, NoteSource, NoteStatus
 
 ZHANG = Member(1, "张丽", "140105198005010110", present=True, sampled=True, exempt=False)
 WANG = Member(2, "王刚", "140105197801010113", present=True, sampled=True, exempt=False)
@@ -161,6 +162,31 @@ def test_a_scan_of_a_person_registered_next_door_is_found(city, rnd):
     assert [d["kind"] for d in note.discrepancies] == ["count_differs", "scan_other_household"]
     assert note.discrepancies[1]["resident_id"] == city.bob.pk
     assert "电子二所家属楼2号楼1单元101" in note.discrepancies[1]["message"]
+
+
+def test_a_stored_discrepancy_reads_in_the_language_of_whoever_reads_it(city, rnd):
+    # Submitted from an English page, read from a Chinese one and back: the note keeps
+    # the kind and its values, and its message in the default language for other readers.
+    with translation.override("en"):
+        note = submit(rnd.round, city.home1, Note(reported_count=3))
+        assert note.discrepancy_messages() == [
+            "Number on the door note: 3; registered as living here: 1"
+        ]
+    stored = DoorNote.objects.get(pk=note.pk)
+    assert stored.discrepancies[0]["message"] == "门贴写3人,登记在住1人"
+    assert stored.discrepancies[0]["params"] == {"reported": 3, "living": 1}
+    assert stored.discrepancy_messages() == ["门贴写3人,登记在住1人"]
+    with translation.override("en"):
+        assert stored.discrepancy_messages() == [
+            "Number on the door note: 3; registered as living here: 1"
+        ]
+
+
+def test_a_discrepancy_stored_without_its_values_shows_its_message_as_stored(city, rnd):
+    note = submit(rnd.round, city.home1, Note(reported_count=3))
+    note.discrepancies = [{"kind": "count_differs", "message": "门贴写3人,登记在住1人"}]
+    with translation.override("en"):
+        assert note.discrepancy_messages() == ["门贴写3人,登记在住1人"]
 
 
 def test_a_person_given_by_id_number_is_found_across_the_city(city, rnd):

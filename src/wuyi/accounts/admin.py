@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts.models import AuditEvent, Grant, PurgedCount, User
 from wuyi.people.masking import mask_record
@@ -14,7 +15,7 @@ class GrantInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [GrantInline]
-    fieldsets = (*DjangoUserAdmin.fieldsets, ("无疫", {"fields": ("display_name", "phone")}))
+    fieldsets = (*DjangoUserAdmin.fieldsets, (_("无疫"), {"fields": ("display_name", "phone")}))
     list_display = ["username", "display_name", "is_active", "is_staff"]
 
 
@@ -50,11 +51,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="修改前")
+    @admin.display(description=_("修改前"))
     def masked_before(self, obj: AuditEvent):
         return mask_record(obj.before)
 
-    @admin.display(description="修改后")
+    @admin.display(description=_("修改后"))
     def masked_after(self, obj: AuditEvent):
         return mask_record(obj.after)
 

@@ -12,6 +12,7 @@ Every ``ModelAdmin`` registered on this site is wrapped in ``AuditedAdminMixin``
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import Action
@@ -50,9 +51,9 @@ class AuditedAdminMixin:
 
 
 class WuyiAdminSite(admin.AdminSite):
-    site_header = "无疫 管理后台"
-    site_title = "无疫"
-    index_title = "数据管理"
+    site_header = _("无疫 管理后台")
+    site_title = _("无疫")
+    index_title = _("数据管理")
 
     def has_permission(self, request) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)

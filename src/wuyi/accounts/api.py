@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
@@ -82,9 +83,11 @@ def audit_events(
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict]:
     if not is_office(request.user):
-        raise HttpError(403, "只有各级防控办和社区可以查看审计日志")
+        raise HttpError(403, gettext("只有各级防控办和社区可以查看审计日志"))
     if action and action not in Action.values:
-        raise HttpError(422, f"action 应为 {', '.join(Action.values)} 之一")
+        raise HttpError(
+            422, gettext("action 应为 %(actions)s 之一") % {"actions": ", ".join(Action.values)}
+        )
     events = visible_events(request.user, action=action, model=model[:64], since=since, until=until)
     return [event_dict(e) for e in events[:limit]]
 

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "wuyi.accounts"
     label = "accounts"
-    verbose_name = "账号与权限"
+    verbose_name = _("账号与权限")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -9,23 +9,30 @@ import json
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.accounts.models import Action, AuditEvent
 from wuyi.accounts.scoping import scoped
 from wuyi.people.masking import mask_record
 
 EXPORT_COLUMNS = [
-    "时间",
-    "操作人",
-    "操作",
-    "对象类型",
-    "对象ID",
-    "对象",
-    "辖区编码路径",
-    "事由",
-    "修改前",
-    "修改后",
+    _("时间"),
+    _("操作人"),
+    _("操作"),
+    _("对象类型"),
+    _("对象ID"),
+    _("对象"),
+    _("辖区编码路径"),
+    _("事由"),
+    _("修改前"),
+    _("修改后"),
 ]
+
+
+def _header() -> list[str]:
+    """The export's column names, in the language of the request."""
+    return [str(column) for column in EXPORT_COLUMNS]
 
 
 def visible_events(
@@ -57,7 +64,7 @@ def event_row(event: AuditEvent) -> list[str]:
     return [
         timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M:%S"),
         event.actor_name,
-        Action(event.action).label if event.action in Action.values else event.action,
+        str(Action(event.action).label) if event.action in Action.values else event.action,
         event.model,
         event.object_pk,
         event.object_repr,
@@ -71,7 +78,7 @@ def event_row(event: AuditEvent) -> list[str]:
 def export_csv(events: models.QuerySet) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(_header())
     for event in events.iterator(chunk_size=2000):
         writer.writerow(event_row(event))
     # A BOM so that Excel opens the Chinese text as UTF-8.
@@ -82,8 +89,8 @@ def export_xlsx(events: models.QuerySet) -> bytes:
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("审计日志")
-    sheet.append(EXPORT_COLUMNS)
+    sheet = workbook.create_sheet(gettext("审计日志"))
+    sheet.append(_header())
     for event in events.iterator(chunk_size=2000):
         sheet.append(event_row(event))
     buffer = io.BytesIO()

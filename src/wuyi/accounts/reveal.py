@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.apps import apps
 from django.db import transaction
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import OFFICE_ROLES, Action, Role
@@ -47,19 +48,22 @@ def reveal(user, label: str, pk: int | str, field: str, reason: str, request=Non
     label = label.lower()
     fields = REVEALABLE.get(label)
     if not fields or field not in fields:
-        raise RevealError(f"不能查看 {label}.{field} 的完整内容", not_found=True)
+        raise RevealError(
+            gettext("不能查看 %(label)s.%(field)s 的完整内容") % {"label": label, "field": field},
+            not_found=True,
+        )
     if not has_role(user, REVEAL_ROLES):
-        raise RevealError("您的角色无权查看完整的证件号码或电话")
+        raise RevealError(gettext("您的角色无权查看完整的证件号码或电话"))
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON:
-        raise RevealError(f"请填写查看事由(至少{MIN_REASON}个字)")
+        raise RevealError(gettext("请填写查看事由(至少%(count)s个字)") % {"count": MIN_REASON})
     try:
         model = apps.get_model(label)
         obj = scoped(model._default_manager.filter(pk=int(pk)), user).first()
     except (LookupError, ValueError, TypeError):
         obj = None
     if obj is None:
-        raise RevealError("没有这条记录,或不在您的辖区内", not_found=True)
+        raise RevealError(gettext("没有这条记录,或不在您的辖区内"), not_found=True)
     audit.record(
         Action.REVEAL,
         obj,

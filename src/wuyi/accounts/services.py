@@ -8,6 +8,8 @@ from django.apps import apps
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import Action, Grant, Role, User
@@ -20,11 +22,15 @@ class AccountError(ValueError):
 
 def parse_role(value: str) -> str:
     """A role from its code (``grid_worker``) or its Chinese label (``网格员``)."""
+    with translation.override(None):  # the Chinese labels, whatever the language in use
+        chinese = {role.value: str(role.label) for role in Role}
     for role in Role:
-        if value in (role.value, role.label):
+        if value in (role.value, chinese[role.value], str(role.label)):
             return role.value
-    choices = "、".join(f"{r.value}({r.label})" for r in Role)
-    raise AccountError(f"没有角色 {value!r};可选:{choices}")
+    choices = pgettext("list separator", "、").join(f"{r.value}({r.label})" for r in Role)
+    raise AccountError(
+        gettext("没有角色 %(role)s;可选:%(choices)s") % {"role": repr(value), "choices": choices}
+    )
 
 
 def _site_lab_model(name: str):
@@ -38,7 +44,7 @@ def resolve_scope(code: str) -> dict:
     """The grant fields for a scope code: a node path or code, a grid, a site or a lab code."""
     code = code.strip()
     if not code:
-        raise AccountError("范围编码不能为空")
+        raise AccountError(gettext("范围编码不能为空"))
     node = Node.objects.filter(path=code).first()
     if node is not None:
         return {"node": node}
@@ -46,8 +52,11 @@ def resolve_scope(code: str) -> dict:
     if len(nodes) == 1:
         return {"node": nodes[0]}
     if len(nodes) > 1:
-        paths = "、".join(n.path for n in nodes)
-        raise AccountError(f"编码 {code} 对应多个地点({paths}),请给出完整的编码路径")
+        paths = pgettext("list separator", "、").join(n.path for n in nodes)
+        raise AccountError(
+            gettext("编码 %(code)s 对应多个地点(%(paths)s),请给出完整的编码路径")
+            % {"code": code, "paths": paths}
+        )
     grid = Grid.objects.filter(code=code).first()
     if grid is not None:
         return {"grid": grid}
@@ -58,7 +67,9 @@ def resolve_scope(code: str) -> dict:
         found = model._default_manager.filter(code=code).first()
         if found is not None:
             return {field: found}
-    raise AccountError(f"找不到编码为 {code} 的辖区、网格、采样点或实验室")
+    raise AccountError(
+        gettext("找不到编码为 %(code)s 的辖区、网格、采样点或实验室") % {"code": code}
+    )
 
 
 @transaction.atomic
@@ -80,7 +91,7 @@ def create_account(
     scope = resolve_scope(scope_code) if scope_code else {}
     username = username.strip()
     if not username:
-        raise AccountError("用户名不能为空")
+        raise AccountError(gettext("用户名不能为空"))
     user = User.objects.filter(username=username).first()
     generated = None
     if user is None:
@@ -90,12 +101,17 @@ def create_account(
         try:
             validate_password(password, user)
         except ValidationError as error:
-            raise AccountError("密码不符合要求:" + ";".join(error.messages)) from error
+            raise AccountError(
+                gettext("密码不符合要求:%(errors)s") % {"errors": ";".join(error.messages)}
+            ) from error
         user.set_password(password)
         user.save()
         audit.record(Action.CREATE, user, user=actor, after=audit.snapshot(user))
     elif password is not None:
-        raise AccountError(f"用户 {username} 已存在;为已有用户增加授权时不要给出密码")
+        raise AccountError(
+            gettext("用户 %(username)s 已存在;为已有用户增加授权时不要给出密码")
+            % {"username": username}
+        )
     grant = Grant(user=user, role=role, **scope)
     try:
         grant.full_clean(exclude=["user"])
@@ -103,7 +119,7 @@ def create_account(
         raise AccountError(";".join(error.messages)) from error
     duplicate = Grant.objects.filter(user=user, role=role, **scope).exists()
     if duplicate:
-        raise AccountError(f"用户 {username} 已有这条授权")
+        raise AccountError(gettext("用户 %(username)s 已有这条授权") % {"username": username})
     grant.save()
     audit.record(
         Action.CREATE,

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CommandConfig(AppConfig):
     name = "wuyi.command"
     label = "command"
-    verbose_name = "指挥部"
+    verbose_name = _("指挥部")

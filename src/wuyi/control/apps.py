@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ControlConfig(AppConfig):
     name = "wuyi.control"
     label = "control"
-    verbose_name = "风险人员管控"
+    verbose_name = _("风险人员管控")
 
     def ready(self) -> None:
         from wuyi.accounts.scoping import SCOPE_FIELDS

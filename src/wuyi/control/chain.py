@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, pgettext
 
 from wuyi.accounts import audit
 from wuyi.control import measures, schedule
@@ -28,6 +29,7 @@ from wuyi.control.models import (
     TaskResult,
     TaskStatus,
     Transition,
+    chinese_label,
 )
 from wuyi.people.models import Resident
 
@@ -98,8 +100,12 @@ def identify(
         if RiskPerson.objects.filter(resident=resident, state__in=ACTIVE_STATES).exists():
             current = RiskPerson.objects.filter(resident=resident, state__in=ACTIVE_STATES).first()
             raise ChainError(
-                f"{resident.name}已在管控中({current.get_category_display()},"
-                f"{current.get_state_display()}),不能重复判定"
+                gettext("%(name)s已在管控中(%(category)s,%(state)s),不能重复判定")
+                % {
+                    "name": resident.name,
+                    "category": current.get_category_display(),
+                    "state": current.get_state_display(),
+                }
             )
         person = schedule.new_episode(
             resident,
@@ -119,11 +125,13 @@ def identify(
                 person.save()
         except IntegrityError:
             # Another writer put the same resident under control a moment ago.
-            raise ChainError(f"{resident.name}已在管控中,不能重复判定") from None
+            raise ChainError(
+                gettext("%(name)s已在管控中,不能重复判定") % {"name": resident.name}
+            ) from None
         schedule.write_schedule(person, the_plan)
-        _log(
-            person, "", State.IDENTIFIED, at, user, note or f"判定为{person.get_category_display()}"
-        )
+        # The note is stored with the transition: in Chinese, as all stored notes are.
+        note = note or f"判定为{chinese_label(Category, person.category)}"
+        _log(person, "", State.IDENTIFIED, at, user, note)
         from wuyi.control.teams import mark_household_active
 
         mark_household_active(person.household_id, True)
@@ -133,17 +141,22 @@ def identify(
 def check(person: RiskPerson, to_state: str) -> None:
     """Raise ChainError if the chain does not allow ``person`` to move to ``to_state``."""
     if to_state not in State.values:
-        raise ChainError(f"未知的状态 {to_state!r}")
+        raise ChainError(gettext("未知的状态 %(state)s") % {"state": repr(to_state)})
     allowed = NEXT[person.state]
     if to_state in allowed:
         return
     current = State(person.state).label
     target = State(to_state).label
+    name = person.resident.name
     if not allowed:
-        raise ChainError(f"{person.resident.name}的管控已结束(“{current}”),不能再变为“{target}”")
-    names = "、".join(State(s).label for s in allowed)
+        raise ChainError(
+            gettext("%(name)s的管控已结束(“%(current)s”),不能再变为“%(target)s”")
+            % {"name": name, "current": current, "target": target}
+        )
+    names = pgettext("list separator", "、").join(str(State(s).label) for s in allowed)
     raise ChainError(
-        f"{person.resident.name}当前为“{current}”,只能变为:{names};不能直接变为“{target}”"
+        gettext("%(name)s当前为“%(current)s”,只能变为:%(allowed)s;不能直接变为“%(target)s”")
+        % {"name": name, "current": current, "allowed": names, "target": target}
     )
 
 
@@ -152,16 +165,22 @@ def release_refusal(person: RiskPerson, on: dt.date) -> str | None:
     rule = person.release_rule
     fixed_term = rule in ("days_complete", "negative_test_on_last_day")
     if fixed_term and (person.release_on is None or on < person.release_on):
-        return f"管控期未满:应于{person.release_on}解除,今天是{on}"
+        return gettext("管控期未满:应于%(day)s解除,今天是%(today)s") % {
+            "day": person.release_on,
+            "today": on,
+        }
     if rule == "negative_test_on_last_day":
         tests = Task.objects.filter(risk_person=person, kind=TaskKind.SAMPLING, day__lte=on)
         missing = [t.day for t in tests if t.status != TaskStatus.DONE]
         if missing:
-            days = "、".join(d.strftime("%m月%d日") for d in missing)
-            return f"尚有核酸检测未完成:{days}"
+            separator = pgettext("list separator", "、")
+            # A Django date format: 12月14日 in Chinese.
+            days = separator.join(dateformat.format(d, gettext("m月d日")) for d in missing)
+            return gettext("尚有核酸检测未完成:%(days)s") % {"days": days}
         positive = [t.day for t in tests if t.result != TaskResult.NEGATIVE]
         if positive:
-            return f"核酸结果不是阴性:{'、'.join(str(d) for d in positive)},应转阳处置"
+            days = pgettext("list separator", "、").join(str(d) for d in positive)
+            return gettext("核酸结果不是阴性:%(days)s,应转阳处置") % {"days": days}
     return None
 
 
@@ -215,7 +234,10 @@ def _check_release(person: RiskPerson, on: dt.date, event: str) -> None:
     if rule in ("discharge", "retest_negative", "area_lowered"):
         if event != rule:
             label = measures.RELEASE_RULES[rule]
-            raise ChainError(f"{person.resident.name}的解除条件是“{label}”,尚未满足")
+            raise ChainError(
+                gettext("%(name)s的解除条件是“%(rule)s”,尚未满足")
+                % {"name": person.resident.name, "rule": label}
+            )
         return
     refusal = release_refusal(person, on)
     if refusal:
@@ -249,7 +271,7 @@ def escalate(
             source=Source.ESCALATION,
             source_ref=f"riskperson:{person.pk}",
             user=user,
-            note=f"由{person.get_category_display()}转阳",
+            note=f"由{chinese_label(Category, person.category)}转阳",
             escalated_from=person,
         )
     return case
@@ -260,9 +282,9 @@ def record_test(
 ) -> RiskPerson | None:
     """Record a sampling task's result; a positive one escalates the person. Returns the case."""
     if task.kind != TaskKind.SAMPLING:
-        raise ChainError("只有采样任务可以登记核酸结果")
+        raise ChainError(gettext("只有采样任务可以登记核酸结果"))
     if result not in (TaskResult.NEGATIVE, TaskResult.POSITIVE):
-        raise ChainError("核酸结果只能是阴性或阳性")
+        raise ChainError(gettext("核酸结果只能是阴性或阳性"))
     at = at or timezone.now()
     with transaction.atomic():
         Task.objects.filter(pk=task.pk).update(

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from wuyi.control.chain import ChainError, identify
 from wuyi.control.models import ACTIVE_STATES, Category, RiskPerson, Source
@@ -53,8 +54,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "note": ("备注", "说明"),
 }
 _VARIANTS = {normalise_header(v): f for f, variants in HEADERS.items() for v in variants}
-CATEGORY_WORDS = {
-    **{c.label: c.value for c in Category},
+# The tracing teams' short words for a category; each category's own (Chinese) label is
+# accepted too (see ``category_words``).
+CATEGORY_ALIASES = {
     "密接": Category.CLOSE_CONTACT,
     "次密接": Category.SECONDARY_CONTACT,
     "密切接触": Category.CLOSE_CONTACT,
@@ -64,6 +66,14 @@ CATEGORY_WORDS = {
 }
 HEADER_SCAN_ROWS = 10
 MAX_ROWS = 200_000
+
+
+def category_words() -> dict[str, str]:
+    """The words a file's category column may carry: every category's label as written in
+    the models (Chinese, whatever language the reader chose), then the aliases."""
+    with translation.override(None):
+        labels = {str(c.label): c.value for c in Category}
+    return {**labels, **CATEGORY_ALIASES}
 
 
 @dataclass
@@ -76,7 +86,13 @@ class RowProblem:
         return {"row": self.row, "column": self.column, "message": self.message}
 
     def __str__(self) -> str:
-        return f"第{self.row}行{f'“{self.column}”' if self.column else ''}:{self.message}"
+        if self.column:
+            return gettext("第%(row)s行“%(column)s”:%(message)s") % {
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
+            }
+        return gettext("第%(row)s行:%(message)s") % {"row": self.row, "message": self.message}
 
 
 @dataclass
@@ -125,13 +141,17 @@ def _read_rows(path: Path) -> list[list[Any]]:
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-            raise SpreadsheetError(f"无法读取Excel文件{path.name}:{exc}") from exc
+            raise SpreadsheetError(
+                gettext("无法读取Excel文件%(file)s:%(error)s") % {"file": path.name, "error": exc}
+            ) from exc
         try:
             rows = []
             for row in book.worksheets[0].iter_rows(values_only=True):
                 rows.append(list(row))
                 if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
-                    raise SpreadsheetError(f"文件超过{MAX_ROWS}行,请分批导入")
+                    raise SpreadsheetError(
+                        gettext("文件超过%(rows)s行,请分批导入") % {"rows": MAX_ROWS}
+                    )
             return rows
         finally:
             book.close()
@@ -143,7 +163,10 @@ def _read_rows(path: Path) -> list[list[Any]]:
         except csv.Error:
             delimiter = ","
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    raise SpreadsheetError(f"不支持的文件类型“{path.suffix}”:请另存为 .xlsx 或 .csv 后导入")
+    raise SpreadsheetError(
+        gettext("不支持的文件类型“%(suffix)s”:请另存为 .xlsx 或 .csv 后导入")
+        % {"suffix": path.suffix}
+    )
 
 
 def _header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
@@ -156,7 +179,8 @@ def _header(rows: list[list[Any]]) -> tuple[int, dict[str, int]]:
         if "name" in columns and ("id_number" in columns or "phone" in columns):
             return index, columns
     raise SpreadsheetError(
-        f"前{HEADER_SCAN_ROWS}行中找不到表头:表头行至少要有“姓名”和“身份证号”(或“手机号”)"
+        gettext("前%(rows)s行中找不到表头:表头行至少要有“姓名”和“身份证号”(或“手机号”)")
+        % {"rows": HEADER_SCAN_ROWS}
     )
 
 
@@ -174,7 +198,9 @@ def _date(text: str) -> dt.date:
                 return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
             except ValueError:
                 pass
-        raise ValueError(f"日期“{text}”无法识别或不存在,应为 2022-12-03 这样的格式") from None
+        raise ValueError(
+            gettext("日期“%(text)s”无法识别或不存在,应为 2022-12-03 这样的格式") % {"text": text}
+        ) from None
 
 
 def read_contacts(
@@ -183,8 +209,9 @@ def read_contacts(
     """Parse every row, collecting row-level errors in ``report`` (no database writes)."""
     path = Path(path)
     if not path.exists():
-        raise SpreadsheetError(f"文件不存在:{path}")
+        raise SpreadsheetError(gettext("文件不存在:%(path)s") % {"path": path})
     rows = _read_rows(path)
+    words = category_words()
     start, columns = _header(rows)
     header = rows[start]
     labels = {f: str(header[i]).strip() for f, i in columns.items()}
@@ -201,7 +228,7 @@ def read_contacts(
 
         name = cells.get("name", "")
         if not name:
-            bad("name", "姓名为空")
+            bad("name", gettext("姓名为空"))
         id_number = ""
         if cells.get("id_number"):
             try:
@@ -209,7 +236,7 @@ def read_contacts(
             except LostDigits:
                 bad(
                     "id_number",
-                    "身份证号被Excel存成了科学计数法,后几位已丢失;请把该列设为文本后重填",
+                    gettext("身份证号被Excel存成了科学计数法,后几位已丢失;请把该列设为文本后重填"),
                 )
             except id_numbers.IdNumberError as exc:
                 bad("id_number", str(exc))
@@ -218,20 +245,23 @@ def read_contacts(
             try:
                 phone = normalise_phone(number_text(cells["phone"]))
             except (PhoneError, LostDigits) as exc:
-                bad("phone", str(exc) or "手机号无法识别")
+                bad("phone", str(exc) or gettext("手机号无法识别"))
         if not id_number and not phone and not problems:
-            bad("id_number", "身份证号和手机号都为空,无法与居民名册匹配")
+            bad("id_number", gettext("身份证号和手机号都为空,无法与居民名册匹配"))
         category = default_category or ""
         if cells.get("category"):
             word = cells["category"].replace(" ", "")
-            category = CATEGORY_WORDS.get(word, "")
+            category = words.get(word, "")
             if not category:
+                # The file must carry the Chinese words, so they are listed as they are.
+                accepted = "、".join(w for w, c in words.items() if w not in CATEGORY_ALIASES)
                 bad(
                     "category",
-                    f"未知的人员类别“{cells['category']}”;可填:{'、'.join(Category.labels)}",
+                    gettext("未知的人员类别“%(value)s”;可填:%(accepted)s")
+                    % {"value": cells["category"], "accepted": accepted},
                 )
         elif not category:
-            bad("category", "人员类别为空,且导入时未指定默认类别")
+            bad("category", gettext("人员类别为空,且导入时未指定默认类别"))
         judged_on = None
         if cells.get("judged_on"):
             try:
@@ -263,7 +293,8 @@ def _match(rows: list[ContactRow], report: ContactReport) -> list[ContactRow]:
                     RowProblem(
                         row.row,
                         "姓名",
-                        f"姓名“{row.name}”与名册中该身份证号的姓名“{row.resident.name}”不一致",
+                        gettext("姓名“%(name)s”与名册中该身份证号的姓名“%(registered)s”不一致")
+                        % {"name": row.name, "registered": row.resident.name},
                     )
                 )
                 continue
@@ -272,11 +303,17 @@ def _match(rows: list[ContactRow], report: ContactReport) -> list[ContactRow]:
             row.resident = candidates[0] if len(candidates) == 1 else None
             if len(candidates) > 1:
                 report.unmatched.append(
-                    RowProblem(row.row, "", f"{row.name}:同名同手机号的居民不止一人,请补充身份证号")
+                    RowProblem(
+                        row.row,
+                        "",
+                        gettext("%(name)s:同名同手机号的居民不止一人,请补充身份证号")
+                        % {"name": row.name},
+                    )
                 )
                 continue
         if row.resident is None:
-            report.unmatched.append(RowProblem(row.row, "", f"{row.name}:居民名册中没有此人"))
+            message = gettext("%(name)s:居民名册中没有此人") % {"name": row.name}
+            report.unmatched.append(RowProblem(row.row, "", message))
             continue
         matched.append(row)
     return matched
@@ -293,7 +330,9 @@ def import_contacts(
     """Check (and with ``commit`` write, all or nothing) the contacts in ``path``."""
     path = Path(path)
     if category is not None and category not in Category.values:
-        raise SpreadsheetError(f"未知的默认人员类别 {category!r}")
+        raise SpreadsheetError(
+            gettext("未知的默认人员类别 %(category)s") % {"category": repr(category)}
+        )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else ""
     report = ContactReport(file=path.name, digest=digest)
     rows = read_contacts(path, category, report)
@@ -305,17 +344,21 @@ def import_contacts(
         resident = row.resident
         assert resident is not None
         if resident.pk in seen:
-            report.skipped.append(RowProblem(row.row, "", f"{row.name}:与前面的行重复"))
+            message = gettext("%(name)s:与前面的行重复") % {"name": row.name}
+            report.skipped.append(RowProblem(row.row, "", message))
             continue
         seen.add(resident.pk)
         if RiskPerson.objects.filter(resident=resident, source_ref=ref).exists():
-            report.skipped.append(RowProblem(row.row, "", f"{row.name}:已由本文件导入过"))
+            message = gettext("%(name)s:已由本文件导入过") % {"name": row.name}
+            report.skipped.append(RowProblem(row.row, "", message))
             continue
         current = RiskPerson.objects.filter(resident=resident, state__in=ACTIVE_STATES).first()
         if current is not None:
-            report.skipped.append(
-                RowProblem(row.row, "", f"{row.name}:已在管控中({current.get_category_display()})")
-            )
+            message = gettext("%(name)s:已在管控中(%(category)s)") % {
+                "name": row.name,
+                "category": current.get_category_display(),
+            }
+            report.skipped.append(RowProblem(row.row, "", message))
             continue
         todo.append(row)
     report.would_create = len(todo)

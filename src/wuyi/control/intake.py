@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.control.chain import ChainError, advance_to_measure, escalate, identify, transition
 from wuyi.control.models import ACTIVE_STATES, Category, RiskPerson, Source, State
@@ -46,7 +47,10 @@ def _take(
     for resident in residents:
         current = RiskPerson.objects.filter(resident=resident, state__in=ACTIVE_STATES).first()
         if current is not None:
-            intake.skipped.append((resident, f"已在管控中({current.get_category_display()})"))
+            reason = gettext("已在管控中(%(category)s)") % {
+                "category": current.get_category_display()
+            }
+            intake.skipped.append((resident, reason))
             continue
         try:
             person = identify(
@@ -108,7 +112,9 @@ def retest_result(
         resident=resident, state__in=ACTIVE_STATES, category=Category.POSITIVE_POOL_MEMBER
     ).first()
     if person is None:
-        raise ChainError(f"{resident.name}不在混管阳性待复核人员中,无法登记复核结果")
+        raise ChainError(
+            gettext("%(name)s不在混管阳性待复核人员中,无法登记复核结果") % {"name": resident.name}
+        )
     result = TaskResult.POSITIVE if positive else TaskResult.NEGATIVE
     Task.objects.filter(risk_person=person, kind=TaskKind.SAMPLING, status=TaskStatus.OPEN).update(
         status=TaskStatus.DONE, result=result, done_at=at

@@ -17,22 +17,25 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext_lazy as _
+
 from wuyi.control.models import Category, Place
 from wuyi.risk import policy
 
 # What ends an open-ended stage.
 UNTIL_EVENTS = {
-    "discharge": "出院/出舱",
-    "retest_result": "单管复核结果",
-    "area_lowered": "所在区域降为低风险",
+    "discharge": _("出院/出舱"),
+    "retest_result": _("单管复核结果"),
+    "area_lowered": _("所在区域降为低风险"),
 }
 # What ends the measure.
 RELEASE_RULES = {
-    "days_complete": "期满解除",
-    "negative_test_on_last_day": "期满且各次核酸阴性后解除",
-    "discharge": "出院/出舱后解除",
-    "retest_negative": "单管复核阴性后解除",
-    "area_lowered": "所在区域降为低风险后解除",
+    "days_complete": _("期满解除"),
+    "negative_test_on_last_day": _("期满且各次核酸阴性后解除"),
+    "discharge": _("出院/出舱后解除"),
+    "retest_negative": _("单管复核阴性后解除"),
+    "area_lowered": _("所在区域降为低风险后解除"),
 }
 
 
@@ -50,7 +53,7 @@ class StageRule:
 
     @property
     def place_label(self) -> str:
-        return Place(self.place).label
+        return str(Place(self.place).label)
 
 
 @dataclass(frozen=True)
@@ -72,31 +75,48 @@ class Measure:
 
     @property
     def release_label(self) -> str:
-        return RELEASE_RULES[self.release]
+        return str(RELEASE_RULES[self.release])
 
     def describe(self) -> str:
         """The measure as offices say it: "集中隔离5天+居家隔离3天"."""
         parts = []
         for stage in self.stages:
-            length = f"{stage.days}天" if stage.days else f"至{UNTIL_EVENTS[stage.until]}"
-            parts.append(f"{stage.place_label}{length}")
-        return "+".join(parts)
+            if stage.days:
+                part = ngettext("%(place)s%(days)s天", "%(place)s%(days)s天", stage.days) % {
+                    "place": stage.place_label,
+                    "days": stage.days,
+                }
+            else:
+                part = gettext("%(place)s至%(event)s") % {
+                    "place": stage.place_label,
+                    "event": UNTIL_EVENTS[stage.until],
+                }
+            parts.append(part)
+        return pgettext("measure stages", "+").join(parts)
 
 
 def _stage(raw: dict, where: str) -> StageRule:
     if not isinstance(raw, dict):
-        raise MeasureError(f"{where}: 阶段应为表(place/days/test_days),实际为 {raw!r}")
+        raise MeasureError(
+            gettext("%(where)s: 阶段应为表(place/days/test_days),实际为 %(value)s")
+            % {"where": where, "value": repr(raw)}
+        )
     place = raw.get("place")
     if place not in Place.values:
-        raise MeasureError(f"{where}: place 应为 {'/'.join(Place.values)} 之一,实际为 {place!r}")
+        raise MeasureError(_one_of(where, "place", Place.values, place))
     days = raw.get("days")
     until = raw.get("until", "")
     if (days is None) == (not until):
-        raise MeasureError(f"{where}: days 与 until 必须且只能给出一个")
+        raise MeasureError(
+            gettext("%(where)s: days 与 until 必须且只能给出一个") % {"where": where}
+        )
     if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-        raise MeasureError(f"{where}: days 应为正整数,实际为 {days!r}")
+        raise MeasureError(
+            gettext("%(where)s: days 应为正整数,实际为 %(value)s")
+            % {"where": where, "value": repr(days)}
+        )
     if until and until not in UNTIL_EVENTS:
-        raise MeasureError(f"{where}: until 应为 {'/'.join(UNTIL_EVENTS)} 之一,实际为 {until!r}")
+        raise MeasureError(_one_of(where, "until", UNTIL_EVENTS, until))
     tests = raw.get("test_days", [])
     daily = tests == "daily"
     if daily:
@@ -104,12 +124,30 @@ def _stage(raw: dict, where: str) -> StageRule:
     if not isinstance(tests, list) or any(
         not isinstance(d, int) or isinstance(d, bool) or d < 1 for d in tests
     ):
-        raise MeasureError(f'{where}: test_days 应为正整数列表或 "daily",实际为 {tests!r}')
+        raise MeasureError(
+            gettext('%(where)s: test_days 应为正整数列表或 "daily",实际为 %(value)s')
+            % {"where": where, "value": repr(tests)}
+        )
     if days is not None and any(d > days for d in tests):
-        raise MeasureError(f"{where}: test_days {tests} 超出了本阶段的 {days} 天")
+        raise MeasureError(
+            gettext("%(where)s: test_days %(tests)s 超出了本阶段的 %(days)s 天")
+            % {"where": where, "tests": tests, "days": days}
+        )
     if sorted(set(tests)) != list(tests):
-        raise MeasureError(f"{where}: test_days {tests} 应从小到大且不重复")
+        raise MeasureError(
+            gettext("%(where)s: test_days %(tests)s 应从小到大且不重复")
+            % {"where": where, "tests": tests}
+        )
     return StageRule(place, days, until, tuple(tests), daily)
+
+
+def _one_of(where: str, key: str, allowed, value) -> str:
+    return gettext("%(where)s: %(key)s 应为 %(allowed)s 之一,实际为 %(value)s") % {
+        "where": where,
+        "key": key,
+        "allowed": "/".join(allowed),
+        "value": repr(value),
+    }
 
 
 def parse_measure(version: policy.PolicyVersion, category: str) -> Measure:
@@ -117,26 +155,32 @@ def parse_measure(version: policy.PolicyVersion, category: str) -> Measure:
     label = Category(category).label if category in Category.values else category
     raw = version.measures.get(category)
     if raw is None:
-        raise MeasureError(f"政策版本“{version.name}”没有规定{label}的管控措施")
+        raise MeasureError(
+            gettext("政策版本“%(version)s”没有规定%(category)s的管控措施")
+            % {"version": version.name, "category": label}
+        )
     where = f"{version.source} measures.{category}"
     release = raw.get("release")
     if release not in RELEASE_RULES:
-        raise MeasureError(
-            f"{where}: release 应为 {'/'.join(RELEASE_RULES)} 之一,实际为 {release!r}"
-        )
+        raise MeasureError(_one_of(where, "release", RELEASE_RULES, release))
     stages_raw = raw.get("stages")
     if not isinstance(stages_raw, list) or not stages_raw:
-        raise MeasureError(f"{where}: stages 应为非空列表")
-    stages = tuple(_stage(s, f"{where} 第{i}阶段") for i, s in enumerate(stages_raw, start=1))
+        raise MeasureError(gettext("%(where)s: stages 应为非空列表") % {"where": where})
+    stages = tuple(
+        _stage(s, gettext("%(where)s 第%(stage)s阶段") % {"where": where, "stage": i})
+        for i, s in enumerate(stages_raw, start=1)
+    )
     if any(stage.days is None for stage in stages[:-1]):
-        raise MeasureError(f"{where}: 只有最后一个阶段可以不定天数(until)")
+        raise MeasureError(
+            gettext("%(where)s: 只有最后一个阶段可以不定天数(until)") % {"where": where}
+        )
     return Measure(category, version.code, version.name, release, stages)
 
 
 def measure_for(category: str, day: dt.date, directory: str | Path | None = None) -> Measure:
     """The measure for ``category`` under the version in force on ``day`` (the day identified)."""
     if category not in Category.values:
-        raise MeasureError(f"未知的人员类别 {category!r}")
+        raise MeasureError(gettext("未知的人员类别 %(category)s") % {"category": repr(category)})
     try:
         version = policy.version_in_force(day, directory)
     except policy.PolicyError as exc:
@@ -150,6 +194,9 @@ def check_all(directory: str | Path | None = None) -> list[Measure]:
     for version in policy.versions(directory):
         for category in version.measures:
             if category not in Category.values:
-                raise MeasureError(f"{version.source}: 未知的人员类别 measures.{category}")
+                raise MeasureError(
+                    gettext("%(file)s: 未知的人员类别 measures.%(category)s")
+                    % {"file": version.source, "category": category}
+                )
             measures.append(parse_measure(version, category))
     return measures

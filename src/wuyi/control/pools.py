@@ -32,7 +32,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from wuyi.accounts import audit
 from wuyi.accounts.models import Action
@@ -53,6 +53,7 @@ from wuyi.control.models import (
     TaskResult,
     TaskStatus,
     Transition,
+    chinese_label,
 )
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,8 @@ def enter(tasks: list, *, user=None) -> Counts:
             continue
         current = active.get(task.resident_id)
         if current is not None:
-            label = current.get_category_display()
+            # Reasons are stored with the link: in Chinese, as all stored text is.
+            label = chinese_label(Category, current.category)
             links.append(
                 _link(task, current, PoolLinkOutcome.ALREADY, reason=f"已在管控中({label})")
             )
@@ -214,7 +216,8 @@ def enter(tasks: list, *, user=None) -> Counts:
         day = timezone.localdate(task.created_at)
         if day not in plans:
             try:
-                measure = measures.measure_for(Category.POSITIVE_POOL_MEMBER, day)
+                with translation.override(None):  # the refusal is stored as a link's reason
+                    measure = measures.measure_for(Category.POSITIVE_POOL_MEMBER, day)
                 plans[day] = schedule.plan(measure, day)
             except measures.MeasureError as exc:
                 plans[day] = str(exc)
@@ -262,7 +265,7 @@ def _person(task, the_plan: schedule.Plan, ref: str) -> RiskPerson:
 
 def _log_intake(people: list[RiskPerson], user) -> None:
     """The four transitions and audit events ``identify`` and ``advance_to_measure`` write."""
-    label = Category.POSITIVE_POOL_MEMBER.label
+    label = chinese_label(Category, Category.POSITIVE_POOL_MEMBER)
     steps = [
         ("", State.IDENTIFIED, f"判定为{label}"),
         (State.IDENTIFIED, State.NOTIFIED, INTAKE_NOTE),
@@ -367,7 +370,8 @@ def _apply(links: list[PoolLink], user) -> Counts:
                 releases[at].append(person)
             else:
                 try:
-                    intake.retest_result(person.resident, False, user=user, at=at)
+                    with translation.override(None):  # a refusal is stored as the reason
+                        intake.retest_result(person.resident, False, user=user, at=at)
                 except ChainError as exc:
                     refused.append((link.pk, str(exc)[:500]))
                     continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from wuyi.control.models import (
     ACTIVE_STATES,
@@ -56,12 +56,15 @@ def roles() -> tuple[str, ...]:
     configured = tuple(getattr(settings, "CONTROL_TEAM_ROLES", None) or DEFAULT_ROLES)
     unknown = [r for r in configured if r not in StaffRole.values]
     if unknown:
-        raise TeamError(f"CONTROL_TEAM_ROLES 中有未知角色:{unknown};可选 {StaffRole.values}")
+        raise TeamError(
+            gettext("CONTROL_TEAM_ROLES 中有未知角色:%(unknown)s;可选 %(known)s")
+            % {"unknown": unknown, "known": StaffRole.values}
+        )
     return configured
 
 
 def role_label(role: str) -> str:
-    return StaffRole(role).label
+    return str(StaffRole(role).label)
 
 
 def candidates(household: Node, role: str) -> QuerySet[Staff]:
@@ -96,7 +99,10 @@ def form_team(household: Node, chosen: dict[str, Staff], *, user=None) -> FiveTo
         if role not in wanted:
             raise TeamError(
                 gettext("“%(role)s”不是责任组的角色;本市的角色为 %(roles)s")
-                % {"role": role, "roles": "、".join(map(role_label, wanted))}
+                % {
+                    "role": role,
+                    "roles": pgettext("list separator", "、").join(map(role_label, wanted)),
+                }
             )
         if staff.role != role:
             raise TeamError(

@@ -29,8 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 from wuyi.accounts import audit
 from wuyi.coverage.models import DoorNote, NoteSource, NoteStatus
@@ -49,6 +51,22 @@ class DiscrepancyKind(StrEnum):
     SCAN_OTHER_HOUSEHOLD = "scan_other_household"
     UNKNOWN_PERSON = "unknown_person"
     REPORTED_NOT_SAMPLED_BUT_SCANNED = "reported_not_sampled_but_scanned"
+
+
+# One message per kind, with its values filled in when read.
+MESSAGES = {
+    DiscrepancyKind.COUNT_DIFFERS: gettext_noop("门贴写%(reported)s人,登记在住%(living)s人"),
+    DiscrepancyKind.SCAN_OTHER_HOUSEHOLD: gettext_noop(
+        "%(name)s未登记在本户,本轮采样记录登记在%(household)s"
+    ),
+    DiscrepancyKind.UNKNOWN_PERSON: gettext_noop("%(name)s未登记在本户,本轮也没有其采样记录"),
+    DiscrepancyKind.MEMBER_NOT_LISTED: gettext_noop("登记在住的%(name)s未列在门贴上"),
+    DiscrepancyKind.MEMBER_NOT_SAMPLED: gettext_noop("门贴称%(name)s已采样,但本轮没有其采样记录"),
+    DiscrepancyKind.REPORTED_NOT_SAMPLED_BUT_SCANNED: gettext_noop(
+        "门贴称%(name)s未采样,但本轮已有其采样记录"
+    ),
+    DiscrepancyKind.REPORTED_NOT_SAMPLED: gettext_noop("门贴称%(name)s未采样,需上门采样或登记原因"),
+}
 
 
 class NoteError(ValueError):
@@ -94,11 +112,36 @@ class Note:
 @dataclass
 class Discrepancy:
     kind: str
-    message: str
+    params: dict
     resident_id: int | None = None
 
+    @property
+    def message(self) -> str:
+        """In the language of whoever reads it now."""
+        return gettext(MESSAGES[self.kind]) % self.params
+
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "resident_id": self.resident_id}
+        # The kind and its values are stored, so each reader gets the message in their own
+        # language (``message_of``); the message itself is kept in the default language for
+        # whoever reads the JSON without wuyi.
+        with translation.override(settings.LANGUAGE_CODE):
+            message = self.message
+        return {
+            "kind": self.kind,
+            "params": self.params,
+            "message": message,
+            "resident_id": self.resident_id,
+        }
+
+
+def message_of(stored: dict) -> str:
+    """A stored discrepancy's message in the active language (notes stored before their
+    values were kept show the message as it was stored)."""
+    template = MESSAGES.get(stored.get("kind"))
+    params = stored.get("params")
+    if template is None or params is None:
+        return stored.get("message", "")
+    return gettext(template) % params
 
 
 @dataclass
@@ -132,7 +175,7 @@ def compare(
         out.append(
             Discrepancy(
                 DiscrepancyKind.COUNT_DIFFERS,
-                f"门贴写{note.reported_count}人,登记在住{len(living)}人",
+                {"reported": note.reported_count, "living": len(living)},
             )
         )
 
@@ -147,7 +190,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.SCAN_OTHER_HOUSEHOLD,
-                    f"{mask_name(listed.name)}未登记在本户,本轮采样记录登记在{found.household_name}",
+                    {"name": mask_name(listed.name), "household": found.household_name},
                     found.resident_id,
                 )
             )
@@ -155,7 +198,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.UNKNOWN_PERSON,
-                    f"{mask_name(listed.name)}未登记在本户,本轮也没有其采样记录",
+                    {"name": mask_name(listed.name)},
                 )
             )
 
@@ -166,7 +209,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.MEMBER_NOT_LISTED,
-                    f"登记在住的{shown}未列在门贴上",
+                    {"name": shown},
                     member.resident_id,
                 )
             )
@@ -177,7 +220,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.MEMBER_NOT_SAMPLED,
-                    f"门贴称{shown}已采样,但本轮没有其采样记录",
+                    {"name": shown},
                     member.resident_id,
                 )
             )
@@ -185,7 +228,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.REPORTED_NOT_SAMPLED_BUT_SCANNED,
-                    f"门贴称{shown}未采样,但本轮已有其采样记录",
+                    {"name": shown},
                     member.resident_id,
                 )
             )
@@ -193,7 +236,7 @@ def compare(
             out.append(
                 Discrepancy(
                     DiscrepancyKind.REPORTED_NOT_SAMPLED,
-                    f"门贴称{shown}未采样,需上门采样或登记原因",
+                    {"name": shown},
                     member.resident_id,
                 )
             )

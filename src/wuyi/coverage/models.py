@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuyi.accounts.models import OFFICE_ROLES
 from wuyi.accounts.scoping import declare
@@ -29,35 +30,38 @@ class Exemption(models.Model):
     """One person not to be sampled in one round, why, and who said so."""
 
     round = models.ForeignKey(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
     resident = models.ForeignKey(
-        "people.Resident", verbose_name="居民", on_delete=models.CASCADE, related_name="exemptions"
+        "people.Resident",
+        verbose_name=_("居民"),
+        on_delete=models.CASCADE,
+        related_name="exemptions",
     )
-    reason = models.CharField("免检原因", max_length=16, choices=ExemptReason.choices)
-    note = models.CharField("说明", max_length=200, blank=True)
+    reason = models.CharField(_("免检原因"), max_length=16, choices=ExemptReason.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="批准人",
+        verbose_name=_("批准人"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    granted_at = models.DateTimeField("批准时间", auto_now_add=True)
-    path = models.CharField("户编码路径", max_length=255)
+    granted_at = models.DateTimeField(_("批准时间"), auto_now_add=True)
+    path = models.CharField(_("户编码路径"), max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6)
+    district_code = models.CharField(_("区县代码"), max_length=6)
 
     class Meta:
-        verbose_name = "免检"
-        verbose_name_plural = "免检"
+        verbose_name = pgettext_lazy("singular", "免检")
+        verbose_name_plural = pgettext_lazy("plural", "免检")
         constraints = [
             models.UniqueConstraint(fields=["round", "resident"], name="exemption_once_per_round")
         ]
@@ -83,46 +87,46 @@ class DoorKnock(models.Model):
     """What a grid worker found at a household's door in a round (敲门行动)."""
 
     round = models.ForeignKey(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
     household = models.ForeignKey(
-        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+        "territory.Node", verbose_name=_("户"), on_delete=models.PROTECT, related_name="+"
     )
     # The person the result is about; empty for "nobody home" about the whole household.
     resident = models.ForeignKey(
         "people.Resident",
-        verbose_name="居民",
+        verbose_name=_("居民"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="door_knocks",
     )
-    result = models.CharField("结果", max_length=24, choices=KnockResult.choices)
-    sampled_where = models.CharField("采样地点", max_length=100, blank=True)
-    sampled_when = models.DateTimeField("采样时间", null=True, blank=True)
-    note = models.CharField("备注", max_length=200, blank=True)
+    result = models.CharField(_("结果"), max_length=24, choices=KnockResult.choices)
+    sampled_where = models.CharField(_("采样地点"), max_length=100, blank=True)
+    sampled_when = models.DateTimeField(_("采样时间"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="记录人",
+        verbose_name=_("记录人"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
-    path = models.CharField("户编码路径", max_length=255)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    path = models.CharField(_("户编码路径"), max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6)
+    district_code = models.CharField(_("区县代码"), max_length=6)
 
     class Meta:
-        verbose_name = "敲门记录"
-        verbose_name_plural = "敲门记录"
+        verbose_name = pgettext_lazy("singular", "敲门记录")
+        verbose_name_plural = _("敲门记录")
         indexes = [
             models.Index(fields=["round", "path"], name="knock_round_path"),
             models.Index(fields=["round", "grid"], name="knock_round_grid"),
@@ -142,51 +146,54 @@ class HomeSamplingRequest(models.Model):
     """A bedridden person to be sampled at home in a round (上门采样)."""
 
     round = models.ForeignKey(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
     resident = models.ForeignKey(
         "people.Resident",
-        verbose_name="居民",
+        verbose_name=_("居民"),
         on_delete=models.CASCADE,
         related_name="home_sampling_requests",
     )
     status = models.CharField(
-        "状态", max_length=16, choices=HomeSamplingStatus.choices, default=HomeSamplingStatus.OPEN
+        _("状态"),
+        max_length=16,
+        choices=HomeSamplingStatus.choices,
+        default=HomeSamplingStatus.OPEN,
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="申请人",
+        verbose_name=_("申请人"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     # How the request was worked: done (with the tube or a note) or cancelled (why).
-    closed_at = models.DateTimeField("处理时间", null=True, blank=True)
+    closed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="处理人",
+        verbose_name=_("处理人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    tube_barcode = models.CharField("试管条码", max_length=32, blank=True)
-    outcome_note = models.CharField("处理说明或取消原因", max_length=200, blank=True)
-    path = models.CharField("户编码路径", max_length=255)
+    tube_barcode = models.CharField(_("试管条码"), max_length=32, blank=True)
+    outcome_note = models.CharField(_("处理说明或取消原因"), max_length=200, blank=True)
+    path = models.CharField(_("户编码路径"), max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6)
+    district_code = models.CharField(_("区县代码"), max_length=6)
 
     class Meta:
-        verbose_name = "上门采样申请"
-        verbose_name_plural = "上门采样申请"
+        verbose_name = pgettext_lazy("singular", "上门采样申请")
+        verbose_name_plural = _("上门采样申请")
         constraints = [
             models.UniqueConstraint(fields=["round", "resident"], name="home_sampling_once")
         ]
@@ -219,40 +226,40 @@ class DoorNote(models.Model):
     """
 
     round = models.ForeignKey(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
     household = models.ForeignKey(
-        "territory.Node", verbose_name="户", on_delete=models.PROTECT, related_name="+"
+        "territory.Node", verbose_name=_("户"), on_delete=models.PROTECT, related_name="+"
     )
-    source = models.CharField("来源", max_length=16, choices=NoteSource.choices)
-    reported_count = models.PositiveSmallIntegerField("申报人数", null=True, blank=True)
-    all_sampled = models.BooleanField("申报全部已采", default=False)
-    members = models.JSONField("申报成员", default=list, blank=True)
-    status = models.CharField("核对结果", max_length=16, choices=NoteStatus.choices)
-    discrepancies = models.JSONField("不一致之处", default=list, blank=True)
+    source = models.CharField(_("来源"), max_length=16, choices=NoteSource.choices)
+    reported_count = models.PositiveSmallIntegerField(_("申报人数"), null=True, blank=True)
+    all_sampled = models.BooleanField(_("申报全部已采"), default=False)
+    members = models.JSONField(_("申报成员"), default=list, blank=True)
+    status = models.CharField(_("核对结果"), max_length=16, choices=NoteStatus.choices)
+    discrepancies = models.JSONField(_("不一致之处"), default=list, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="提交人",
+        verbose_name=_("提交人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
-    path = models.CharField("户编码路径", max_length=255)
+    submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    path = models.CharField(_("户编码路径"), max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6)
+    district_code = models.CharField(_("区县代码"), max_length=6)
 
     class Meta:
-        verbose_name = "门贴申报"
-        verbose_name_plural = "门贴申报"
+        verbose_name = _("门贴申报")
+        verbose_name_plural = pgettext_lazy("plural", "门贴申报")
         indexes = [
             models.Index(fields=["round", "path"], name="door_note_round_path"),
             models.Index(fields=["round", "grid"], name="door_note_round_grid"),
@@ -260,6 +267,12 @@ class DoorNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id}: {self.get_status_display()}"
+
+    def discrepancy_messages(self) -> list[str]:
+        """What disagreed, in the reader's language."""
+        from wuyi.coverage.door_notes import message_of  # door_notes builds on these models
+
+        return [message_of(d) for d in self.discrepancies]
 
 
 class CommunityTally(models.Model):
@@ -270,23 +283,23 @@ class CommunityTally(models.Model):
     """
 
     round = models.ForeignKey(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
-    path = models.CharField("社区编码路径", max_length=255)
-    district_code = models.CharField("区县代码", max_length=6)
-    sampled = models.PositiveIntegerField("已采", default=0)
-    missing = models.PositiveIntegerField("未采", default=0)
-    reported = models.PositiveIntegerField("已在别处采样(待核实)", default=0)
-    away = models.PositiveIntegerField("免检:离市", default=0)
-    isolated = models.PositiveIntegerField("免检:隔离住院", default=0)
-    bedridden = models.PositiveIntegerField("免检:卧床", default=0)
-    infant = models.PositiveIntegerField("免检:低龄", default=0)
-    round_rule = models.PositiveIntegerField("免检:本轮规则", default=0)
-    refreshed_at = models.DateTimeField("统计时间")
+    path = models.CharField(_("社区编码路径"), max_length=255)
+    district_code = models.CharField(_("区县代码"), max_length=6)
+    sampled = models.PositiveIntegerField(_("已采"), default=0)
+    missing = models.PositiveIntegerField(_("未采"), default=0)
+    reported = models.PositiveIntegerField(_("已在别处采样(待核实)"), default=0)
+    away = models.PositiveIntegerField(_("免检:离市"), default=0)
+    isolated = models.PositiveIntegerField(_("免检:隔离住院"), default=0)
+    bedridden = models.PositiveIntegerField(_("免检:卧床"), default=0)
+    infant = models.PositiveIntegerField(_("免检:低龄"), default=0)
+    round_rule = models.PositiveIntegerField(_("免检:本轮规则"), default=0)
+    refreshed_at = models.DateTimeField(_("统计时间"))
 
     class Meta:
-        verbose_name = "社区覆盖统计"
-        verbose_name_plural = "社区覆盖统计"
+        verbose_name = _("社区覆盖统计")
+        verbose_name_plural = pgettext_lazy("plural", "社区覆盖统计")
         constraints = [
             models.UniqueConstraint(fields=["round", "path"], name="community_tally_unique")
         ]
@@ -299,14 +312,14 @@ class TallyMark(models.Model):
     """How far a round's tallies have caught up: the last ``Sampled`` id counted."""
 
     round = models.OneToOneField(
-        "testing.TestingRound", verbose_name="轮次", on_delete=models.CASCADE, related_name="+"
+        "testing.TestingRound", verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="+"
     )
-    sampled_upto = models.BigIntegerField("已统计至采样记录", default=0)
-    refreshed_at = models.DateTimeField("统计时间", null=True)
+    sampled_upto = models.BigIntegerField(_("已统计至采样记录"), default=0)
+    refreshed_at = models.DateTimeField(_("统计时间"), null=True)
 
     class Meta:
-        verbose_name = "覆盖统计进度"
-        verbose_name_plural = "覆盖统计进度"
+        verbose_name = _("覆盖统计进度")
+        verbose_name_plural = _("覆盖统计进度")
 
     def __str__(self) -> str:
         return f"{self.round_id}: {self.sampled_upto}"

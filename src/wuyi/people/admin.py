@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from wuyi.people.masking import mask_id_number, mask_phone
 from wuyi.people.models import Residence, Resident
@@ -22,11 +23,11 @@ class ResidentAdmin(admin.ModelAdmin):
         extra = ["masked_id_number", "masked_phone"] if obj is not None else []
         return [*extra, *super().get_readonly_fields(request, obj)]
 
-    @admin.display(description="证件号码")
+    @admin.display(description=_("证件号码"))
     def masked_id_number(self, obj: Resident) -> str:
         return mask_id_number(obj.id_number)
 
-    @admin.display(description="联系电话")
+    @admin.display(description=_("联系电话"))
     def masked_phone(self, obj: Resident) -> str:
         return mask_phone(obj.phone)
 

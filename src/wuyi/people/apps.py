@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class PeopleConfig(AppConfig):
     name = "wuyi.people"
     label = "people"
-    verbose_name = "居民"
+    verbose_name = pgettext_lazy("plural", "居民")

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext, pgettext
+
 from wuyi.accounts.scoping import scoped
 from wuyi.people.importing import natural_key
-from wuyi.people.models import FLAGS, Gender, IdType, Resident, Status
+from wuyi.people.models import FLAGS, Gender, IdType, Resident, Status, chinese_labels
 from wuyi.people.spreadsheets import HEADERS, write_table
 from wuyi.territory.models import PATH_SEPARATOR, Grid, Kind, Node
 from wuyi.territory.tree import under
@@ -43,9 +45,6 @@ EXPORT_FIELDS = [
 ]
 EXPORT_HEADER = [HEADERS[name][0] for name in EXPORT_FIELDS]
 ADMIN_KINDS = (Kind.DISTRICT, Kind.STREET, Kind.COMMUNITY)
-ID_TYPE_LABELS = dict(IdType.choices)
-STATUS_LABELS = dict(Status.choices)
-GENDER_LABELS = dict(Gender.choices)
 RESIDENT_FIELDS = (
     "name",
     "id_type",
@@ -71,10 +70,13 @@ def find_node(code: str) -> Node:
         return node
     matches = list(Node.objects.filter(code=code)[:5])
     if not matches:
-        raise ExportError(f"找不到代码为“{code}”的辖区节点")
+        raise ExportError(gettext("找不到代码为“%(code)s”的辖区节点") % {"code": code})
     if len(matches) > 1:
-        paths = "、".join(m.path for m in matches)
-        raise ExportError(f"代码“{code}”对应多个节点({paths}……),请用完整的编码路径")
+        paths = pgettext("list separator", "、").join(m.path for m in matches)
+        raise ExportError(
+            gettext("代码“%(code)s”对应多个节点(%(paths)s……),请用完整的编码路径")
+            % {"code": code, "paths": paths}
+        )
     return matches[0]
 
 
@@ -86,10 +88,18 @@ def export_residents(path: str | Path, node: str | Node | None = None, user=None
     """
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".csv"):
-        raise ExportError(f"不支持的文件类型“{path.suffix}”:请使用 .xlsx 或 .csv")
+        raise ExportError(
+            gettext("不支持的文件类型“%(suffix)s”:请使用 .xlsx 或 .csv") % {"suffix": path.suffix}
+        )
     root = find_node(node) if isinstance(node, str) else node
     counts = {"residents": 0, "communities": 0}
-    write_table(path, EXPORT_HEADER, _rows(root, user, counts), encoding="utf-8-sig")
+    # The labels in the import's words (Chinese), whatever the language in use.
+    labels = {
+        "id_type": chinese_labels(IdType),
+        "gender": chinese_labels(Gender),
+        "status": chinese_labels(Status),
+    }
+    write_table(path, EXPORT_HEADER, _rows(root, user, counts, labels), encoding="utf-8-sig")
     return {
         "file": str(path),
         "node": root.path if root is not None else None,
@@ -111,7 +121,9 @@ def _communities(root: Node | None) -> tuple[list[Node], Node | None]:
     return list(communities.filter(path=community_path)), root
 
 
-def _rows(root: Node | None, user, counts: dict[str, int]) -> Iterator[list[Any]]:
+def _rows(
+    root: Node | None, user, counts: dict[str, int], labels: dict[str, dict[str, str]]
+) -> Iterator[list[Any]]:
     communities, inner = _communities(root)
     admin = {
         n.path: n
@@ -136,7 +148,7 @@ def _rows(root: Node | None, user, counts: dict[str, int]) -> Iterator[list[Any]
         rows = []
         for values in residents.values_list(*RESIDENT_FIELDS):
             resident = dict(zip(RESIDENT_FIELDS, values, strict=True))
-            rows.append(_row(resident, nodes, grids, district, street, community))
+            rows.append(_row(resident, nodes, grids, district, street, community, labels))
         if not rows:
             continue
         rows.sort(key=lambda row: row[0])
@@ -153,6 +165,7 @@ def _row(
     district: Node,
     street: Node,
     community: Node,
+    labels: dict[str, dict[str, str]],
 ) -> tuple[tuple, list[Any]]:
     """(sort key, cells) for one resident."""
     place = {"compound": "", "building": "", "unit": "", "room": ""}
@@ -172,9 +185,9 @@ def _row(
         node = nodes.get(parent_id)
     cells: dict[str, Any] = {
         "name": resident["name"],
-        "id_type": ID_TYPE_LABELS.get(resident["id_type"], resident["id_type"]),
+        "id_type": labels["id_type"].get(resident["id_type"], resident["id_type"]),
         "id_number": resident["id_number"],
-        "gender": GENDER_LABELS.get(resident["gender"], ""),
+        "gender": labels["gender"].get(resident["gender"], ""),
         "birth_date": resident["birth_date"].isoformat() if resident["birth_date"] else "",
         "phone": resident["phone"],
         "district_code": district.code,
@@ -185,7 +198,7 @@ def _row(
         "community": community.name,
         "grid": grids.get(grid_id, "") if grid_id else "",
         **place,
-        "status": STATUS_LABELS.get(resident["status"], resident["status"]),
+        "status": labels["status"].get(resident["status"], resident["status"]),
         **{flag: "是" if resident[flag] else "" for flag in FLAGS},
     }
     key = (

@@ -11,6 +11,8 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 
@@ -46,23 +48,30 @@ def parse(raw: str, today: dt.date | None = None) -> IdNumber:
     """Validate an ID number and return its parts, or raise ``IdNumberError`` saying why."""
     number = normalise(raw)
     if not number:
-        raise IdNumberError("身份证号为空")
+        raise IdNumberError(gettext("身份证号为空"))
     if len(number) != 18:
-        raise IdNumberError(f"身份证号应为18位,实际{len(number)}位")
+        raise IdNumberError(gettext("身份证号应为18位,实际%(length)s位") % {"length": len(number)})
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise IdNumberError("身份证号前17位应为数字,末位为数字或X")
+        raise IdNumberError(gettext("身份证号前17位应为数字,末位为数字或X"))
     if number[0] == "0":
-        raise IdNumberError("身份证号的地区码不能以0开头")
+        raise IdNumberError(gettext("身份证号的地区码不能以0开头"))
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdNumberError(f"身份证号中的出生日期{number[6:14]}不存在") from None
+        raise IdNumberError(
+            gettext("身份证号中的出生日期%(date)s不存在") % {"date": number[6:14]}
+        ) from None
     today = today or dt.date.today()
     if birth > today or birth.year < 1880:
-        raise IdNumberError(f"身份证号中的出生日期{birth.isoformat()}不合理")
+        raise IdNumberError(
+            gettext("身份证号中的出生日期%(date)s不合理") % {"date": birth.isoformat()}
+        )
     expected = checksum_char(number[:17])
     if number[17] != expected:
-        raise IdNumberError(f"身份证号校验位错误:末位应为{expected},实际为{number[17]}")
+        raise IdNumberError(
+            gettext("身份证号校验位错误:末位应为%(expected)s,实际为%(actual)s")
+            % {"expected": expected, "actual": number[17]}
+        )
     gender = "M" if int(number[16]) % 2 == 1 else "F"
     return IdNumber(number=number, region_code=number[:6], birth_date=birth, gender=gender)
 

@@ -23,9 +23,18 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 from wuyi.people import bulk, id_numbers
-from wuyi.people.models import FLAGS, Gender, IdType, Residence, Resident, Status
+from wuyi.people.models import (
+    FLAGS,
+    Gender,
+    IdType,
+    Residence,
+    Resident,
+    Status,
+    chinese_labels,
+)
 from wuyi.people.phones import PhoneError, normalise_phone
 from wuyi.people.services import place
 from wuyi.people.spreadsheets import (
@@ -53,7 +62,7 @@ CHUNK = 900
 BATCH = 2000
 
 ID_TYPES: dict[str, str] = {
-    **{label: value for value, label in IdType.choices},
+    **{label: value for value, label in chinese_labels(IdType).items()},
     **{value: value for value, _ in IdType.choices},
     "身份证": IdType.RESIDENT_ID,
     "二代身份证": IdType.RESIDENT_ID,
@@ -64,7 +73,7 @@ ID_TYPES: dict[str, str] = {
     "出生证": IdType.BIRTH_CERT,
 }
 STATUSES: dict[str, str] = {
-    **{label: value for value, label in Status.choices},
+    **{label: value for value, label in chinese_labels(Status).items()},
     **{value: value for value, _ in Status.choices},
     "正常": Status.PRESENT,
     "常住": Status.PRESENT,
@@ -92,7 +101,7 @@ class Rejected:
 
     @property
     def message(self) -> str:
-        return f"第{self.row}行 {self.reason}"
+        return gettext("第%(row)s行 %(reason)s") % {"row": self.row, "reason": self.reason}
 
 
 @dataclass
@@ -220,16 +229,23 @@ class _Row:
         value = self.raw(name) if raw is None else raw
         if value:
             shown = value if len(value) <= 40 else value[:40] + "…"
-            self.record.errors.append(f"{self.header(name)}“{shown}”:{detail}")
+            self.record.errors.append(
+                gettext("%(column)s“%(value)s”:%(detail)s")
+                % {"column": self.header(name), "value": shown, "detail": detail}
+            )
         else:
-            self.record.errors.append(f"{self.header(name)}{detail}")
+            self.record.errors.append(
+                gettext("%(column)s%(detail)s") % {"column": self.header(name), "detail": detail}
+            )
 
     def number(self, name: str) -> str | None:
         """A code-like cell with Excel's number formatting undone; None (and an error) if lost."""
         try:
             return number_text(self.raw(name))
         except LostDigits:
-            self.error(name, "被Excel存成了科学计数法,数字已丢失;请把该列设为文本后重新填写")
+            self.error(
+                name, gettext("被Excel存成了科学计数法,数字已丢失;请把该列设为文本后重新填写")
+            )
             return None
 
 
@@ -239,17 +255,19 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
 
     record.name = clean_name(row.raw("name"))
     if not record.name:
-        row.error("name", "不能为空")
+        row.error("name", gettext("不能为空"))
     elif len(record.name) > 64:
-        row.error("name", "太长(最多64个字)")
+        row.error("name", gettext("太长(最多64个字)"))
 
     id_type_raw = clean(row.raw("id_type"))
     if id_type_raw:
         if id_type_raw in ID_TYPES:
             record.id_type = ID_TYPES[id_type_raw]
         else:
-            labels = "、".join(label for _, label in IdType.choices)
-            row.error("id_type", f"不认识的证件类型,应为{labels}之一")
+            labels = pgettext("list separator", "、").join(chinese_labels(IdType).values())
+            row.error(
+                "id_type", gettext("不认识的证件类型,应为%(labels)s之一") % {"labels": labels}
+            )
 
     number = row.number("id_number")
     if number is not None:
@@ -258,7 +276,7 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
             try:
                 parsed = id_numbers.parse(number, today=today)
             except id_numbers.IdNumberError as exc:
-                row.error("id_number", _id_detail(str(exc)) if number else "不能为空")
+                row.error("id_number", _id_detail(str(exc)) if number else gettext("不能为空"))
             else:
                 record.id_number = parsed.number
                 record.gender = parsed.gender
@@ -266,9 +284,9 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
         else:
             value = id_numbers.normalise(number)
             if not value:
-                row.error("id_number", "不能为空")
+                row.error("id_number", gettext("不能为空"))
             elif len(value) > 32 or not re.fullmatch(r"[0-9A-Z-]+", value):
-                row.error("id_number", "证件号码只能由字母、数字和“-”组成,最多32位")
+                row.error("id_number", gettext("证件号码只能由字母、数字和“-”组成,最多32位"))
             else:
                 record.id_number = value
             if row.has("gender"):
@@ -276,12 +294,12 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
                 if gender in GENDERS:
                     record.gender = GENDERS[gender]
                 else:
-                    row.error("gender", "应为“男”或“女”")
+                    row.error("gender", gettext("应为“男”或“女”"))
             if row.has("birth_date") and row.raw("birth_date"):
                 try:
                     record.birth_date = _parse_date(row.raw("birth_date"))
                 except ValueError:
-                    row.error("birth_date", "日期格式不正确,应为如 1990-01-31")
+                    row.error("birth_date", gettext("日期格式不正确,应为如 1990-01-31"))
 
     if row.has("phone"):
         phone = row.number("phone")
@@ -289,7 +307,7 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
             try:
                 record.phone = normalise_phone(phone)
             except PhoneError:
-                row.error("phone", "格式不正确:应为11位手机号(1开头)或带区号的固定电话")
+                row.error("phone", gettext("格式不正确:应为11位手机号(1开头)或带区号的固定电话"))
 
     if row.has("status"):
         status = clean(row.raw("status"))
@@ -298,8 +316,8 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
         elif status in STATUSES:
             record.status = STATUSES[status]
         else:
-            labels = "、".join(label for _, label in Status.choices)
-            row.error("status", f"不认识的状态,应为{labels}之一")
+            labels = pgettext("list separator", "、").join(chinese_labels(Status).values())
+            row.error("status", gettext("不认识的状态,应为%(labels)s之一") % {"labels": labels})
 
     for flag in FLAGS:
         if not row.has(flag):
@@ -310,7 +328,7 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
         elif word in NO:
             record.flags[flag] = False
         else:
-            row.error(flag, "应填“是”或“否”(也可用√、1表示是,留空表示否)")
+            row.error(flag, gettext("应填“是”或“否”(也可用√、1表示是,留空表示否)"))
 
     record.district = clean(row.raw("district"))
     record.street = clean(row.raw("street"))
@@ -323,20 +341,20 @@ def check_cells(table: Table, record: Record, today: dt.date | None = None) -> N
     record.room = normalise_room(room) if room is not None else ""
     for name in ("street", "community"):
         if not getattr(record, name):
-            row.error(name, "不能为空")
+            row.error(name, gettext("不能为空"))
     if room is not None and not record.room:
-        row.error("room", "不能为空")
+        row.error("room", gettext("不能为空"))
     if record.unit and not record.building:
-        row.error("unit", "填写了单元,但没有填写楼栋")
+        row.error("unit", gettext("填写了单元,但没有填写楼栋"))
 
     if all(name in table.columns for name in ADMIN_LENGTHS):
         codes = {name: clean(row.number(name) or "") for name in ADMIN_LENGTHS}
         if any(codes.values()):
             for name, length in ADMIN_LENGTHS.items():
                 if len(codes[name]) != length or not codes[name].isdigit():
-                    row.error(name, f"应为{length}位数字")
+                    row.error(name, gettext("应为%(length)s位数字") % {"length": length})
             if not record.district:
-                row.error("district", "不能为空(填写了区县代码时需要区县名称)")
+                row.error("district", gettext("不能为空(填写了区县代码时需要区县名称)"))
             record.codes = codes
 
 
@@ -350,8 +368,12 @@ def reject_duplicates(records: list[Record], table: Table) -> None:
         if len(group) < 2:
             continue
         for record in group:
-            others = "、".join(str(other.row) for other in group if other is not record)
-            _Row(table, record).error("id_number", f"与第{others}行身份证号重复")
+            others = [str(other.row) for other in group if other is not record]
+            _Row(table, record).error(
+                "id_number",
+                ngettext("与第%(rows)s行身份证号重复", "与第%(rows)s行身份证号重复", len(others))
+                % {"rows": pgettext("list separator", "、").join(others)},
+            )
 
 
 # --- pass 3: resolving rows to households --------------------------------------------------
@@ -487,8 +509,12 @@ class Resolver:
                 if node.kind != step.kind:
                     row.error(
                         STEP_COLUMNS[step.kind],
-                        f"{parent.name}下已有同名的{node.get_kind_display()},不能再作为"
-                        f"{Kind(step.kind).label}",
+                        gettext("%(parent)s下已有同名的%(kind)s,不能再作为%(new_kind)s")
+                        % {
+                            "parent": parent.name,
+                            "kind": node.get_kind_display(),
+                            "new_kind": Kind(step.kind).label,
+                        },
                     )
                     return
                 found.append(node)
@@ -507,11 +533,12 @@ class Resolver:
         current = plan.grid_of(unit_node) if unit_node is not None else None
         grid = plan.grids.get((community_path, record.grid)) if record.grid else None
         if record.grid and current is not None and current is not grid:
-            label = "楼栋" if unit_kind == Kind.BUILDING else "户"
+            if unit_kind == Kind.BUILDING:
+                message = gettext("楼栋“%(name)s”已属于“%(grid)s”,与本行的网格不符")
+            else:
+                message = gettext("户“%(name)s”已属于“%(grid)s”,与本行的网格不符")
             row.error(
-                "grid",
-                f"{label}“{unit_node.name}”已属于“{current.name}”,与本行的网格不符",
-                raw=record.grid,
+                "grid", message % {"name": unit_node.name, "grid": current.name}, raw=record.grid
             )
             return
 
@@ -547,7 +574,7 @@ class Resolver:
         if record.district:
             district = plan.children.get((None, record.district))
             if district is None or district.kind != Kind.DISTRICT:
-                row.error("district", "辖区中没有这个区县")
+                row.error("district", gettext("辖区中没有这个区县"))
                 raise _RowFailed
         if district is not None:
             street = plan.children.get((district.path, record.street))
@@ -555,17 +582,26 @@ class Resolver:
         else:
             streets = plan.streets.get(record.street, [])
         if not streets:
-            where = f"{district.name}下" if district else "辖区中"
-            row.error("street", f"{where}没有这个街道(乡镇)")
+            if district:
+                message = gettext("%(district)s下没有这个街道(乡镇)") % {"district": district.name}
+            else:
+                message = gettext("辖区中没有这个街道(乡镇)")
+            row.error("street", message)
             raise _RowFailed
         if len(streets) > 1:
-            names = "、".join(plan.by_path[_parent_path(s.path)].name for s in streets)
-            row.error("street", f"在多个区县都有({names}),请填写区县列")
+            names = pgettext("list separator", "、").join(
+                plan.by_path[_parent_path(s.path)].name for s in streets
+            )
+            row.error(
+                "street", gettext("在多个区县都有(%(names)s),请填写区县列") % {"names": names}
+            )
             raise _RowFailed
         street = streets[0]
         community = plan.children.get((street.path, record.community))
         if community is None or community.kind != Kind.COMMUNITY:
-            row.error("community", f"{street.name}下没有这个社区(村)")
+            row.error(
+                "community", gettext("%(street)s下没有这个社区(村)") % {"street": street.name}
+            )
             raise _RowFailed
         return community, []
 
@@ -590,7 +626,8 @@ class Resolver:
                 if clean(node.name) != name:
                     row.error(
                         column,
-                        f"代码{code}在辖区中是“{node.name}”,与表中名称不符",
+                        gettext("代码%(code)s在辖区中是“%(name)s”,与表中名称不符")
+                        % {"code": code, "name": node.name},
                         raw=name,
                     )
                     raise _RowFailed
@@ -602,11 +639,20 @@ class Resolver:
                 row.error(f"{column}_code", str(exc), raw=code)
                 raise _RowFailed from None
             if pending and pending[-1].code and not code.startswith(pending[-1].code):
-                row.error(f"{column}_code", f"不在上级代码{pending[-1].code}之下", raw=code)
+                row.error(
+                    f"{column}_code",
+                    gettext("不在上级代码%(parent)s之下") % {"parent": pending[-1].code},
+                    raw=code,
+                )
                 raise _RowFailed
             sibling = plan.children.get((parent_path, name)) if not pending else None
             if sibling is not None:
-                row.error(column, f"上级下已有同名节点,代码是{sibling.code}而不是{code}", raw=name)
+                row.error(
+                    column,
+                    gettext("上级下已有同名节点,代码是%(existing)s而不是%(code)s")
+                    % {"existing": sibling.code, "code": code},
+                    raw=name,
+                )
                 raise _RowFailed
             pending.append(_NewNode(kind, name, code))
         return parent, pending
@@ -738,9 +784,9 @@ def import_residents(
     report.moved = sum(1 for _, _, changed in updates if "household" in changed)
     created: dict[str, int] = defaultdict(int)
     for node in plan.new_nodes:
-        created[Kind(node.kind).label] += 1
+        created[str(Kind(node.kind).label)] += 1
     if plan.new_grids:
-        created["网格"] = len(plan.new_grids)
+        created[gettext("网格")] = len(plan.new_grids)
     report.created = dict(created)
 
     if commit:

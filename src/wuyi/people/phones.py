@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.utils.translation import gettext
+
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # Landline with area code, e.g. 0351-1234567 (Taiyuan) or 03517654321.
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -32,4 +34,7 @@ def normalise_phone(raw: str) -> str:
         digits = text.replace("-", "")
         area_len = 3 if digits[1] in "12" else 4
         return f"{digits[:area_len]}-{digits[area_len:]}"
-    raise PhoneError(f"手机号“{raw}”格式不正确:应为11位手机号(1开头)或带区号的固定电话")
+    raise PhoneError(
+        gettext("手机号“%(phone)s”格式不正确:应为11位手机号(1开头)或带区号的固定电话")
+        % {"phone": raw}
+    )

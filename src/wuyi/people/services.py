@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wuyi.accounts import audit
 from wuyi.people import id_numbers
@@ -25,7 +26,7 @@ def derive_from_id(resident: Resident) -> None:
 def place(resident: Resident, household: Node) -> None:
     """Copy the household's denormalised fields onto the resident."""
     if household.kind != Kind.HOUSEHOLD:
-        raise ValueError(f"{household.name} 不是户,居民只能登记在户下")
+        raise ValueError(gettext("%(name)s 不是户,居民只能登记在户下") % {"name": household.name})
     resident.household = household
     resident.path = household.path
     resident.grid_id = household.grid_id

@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext, pgettext
+
 from wuyi.people.models import FLAGS
 
 # Canonical field → (the header export writes, the variants offices use).
@@ -98,8 +100,10 @@ def match_headers(cells: Sequence[Any]) -> tuple[dict[str, int], list[str]]:
         if name in columns:
             first = str(cells[columns[name]]).strip()
             warnings.append(
-                f"表头“{str(cell).strip()}”与“{first}”表示同一项({HEADERS[name][0]}),"
-                f"只读取第一列“{first}”"
+                gettext(
+                    "表头“%(header)s”与“%(first)s”表示同一项(%(field)s),只读取第一列“%(first)s”"
+                )
+                % {"header": str(cell).strip(), "first": first, "field": HEADERS[name][0]}
             )
             continue
         columns[name] = index
@@ -188,7 +192,7 @@ def detect_encoding(data: bytes) -> str:
         data.decode("gb18030")
         return "gb18030"
     except UnicodeDecodeError:
-        raise SpreadsheetError("无法识别文件编码:既不是UTF-8也不是GBK/GB18030") from None
+        raise SpreadsheetError(gettext("无法识别文件编码:既不是UTF-8也不是GBK/GB18030")) from None
 
 
 def _csv_rows(path: Path) -> tuple[Iterator[list[str]], str, str]:
@@ -209,7 +213,9 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise SpreadsheetError(f"无法读取Excel文件{path.name}:{exc}") from exc
+        raise SpreadsheetError(
+            gettext("无法读取Excel文件%(file)s:%(error)s") % {"file": path.name, "error": exc}
+        ) from exc
     try:
         sheet = book.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
@@ -222,7 +228,7 @@ def read_table(path: str | Path) -> Table:
     """Read ``path`` (.xlsx or .csv), find its header row and return every non-empty data row."""
     path = Path(path)
     if not path.exists():
-        raise SpreadsheetError(f"文件不存在:{path}")
+        raise SpreadsheetError(gettext("文件不存在:%(path)s") % {"path": path})
     suffix = path.suffix.lower()
     encoding: str | None = None
     delimiter = ","
@@ -233,7 +239,10 @@ def read_table(path: str | Path) -> Table:
         fmt = "csv"
         rows, encoding, delimiter = _csv_rows(path)
     else:
-        raise SpreadsheetError(f"不支持的文件类型“{path.suffix}”:请另存为 .xlsx 或 .csv 后导入")
+        raise SpreadsheetError(
+            gettext("不支持的文件类型“%(suffix)s”:请另存为 .xlsx 或 .csv 后导入")
+            % {"suffix": path.suffix}
+        )
 
     table: Table | None = None
     for number, row in enumerate(rows, start=1):
@@ -243,7 +252,10 @@ def read_table(path: str | Path) -> Table:
                 table = Table(path, fmt, encoding, delimiter, number, list(row), columns, warnings)
                 missing = [HEADERS[f][0] for f in REQUIRED if f not in columns]
                 if missing:
-                    raise SpreadsheetError(f"第{number}行表头缺少必需的列:{'、'.join(missing)}")
+                    raise SpreadsheetError(
+                        gettext("第%(row)s行表头缺少必需的列:%(columns)s")
+                        % {"row": number, "columns": pgettext("list separator", "、").join(missing)}
+                    )
             elif number >= HEADER_SCAN_ROWS:
                 break
             continue
@@ -254,7 +266,8 @@ def read_table(path: str | Path) -> Table:
             table.rows.append((number, row))
     if table is None:
         raise SpreadsheetError(
-            f"前{HEADER_SCAN_ROWS}行中找不到表头:表头行至少要有“姓名”和“身份证号”两列"
+            gettext("前%(rows)s行中找不到表头:表头行至少要有“姓名”和“身份证号”两列")
+            % {"rows": HEADER_SCAN_ROWS}
         )
     return table
 
@@ -286,4 +299,6 @@ def write_table(
             for row in rows:
                 writer.writerow(["" if cell is None else cell for cell in row])
     else:
-        raise SpreadsheetError(f"不支持的文件类型“{path.suffix}”:请使用 .xlsx 或 .csv")
+        raise SpreadsheetError(
+            gettext("不支持的文件类型“%(suffix)s”:请使用 .xlsx 或 .csv") % {"suffix": path.suffix}
+        )

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import pgettext_lazy
 
 
 class RiskConfig(AppConfig):
     name = "wuyi.risk"
     label = "risk"
-    verbose_name = "风险区"
+    verbose_name = pgettext_lazy("plural", "风险区")
 
     def ready(self) -> None:
         from wuyi.accounts.models import OFFICE_ROLES

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from wuyi.accounts import audit
 from wuyi.risk import policy as policies
@@ -120,7 +120,9 @@ def designate(
             gettext("%(version)s规定风险区划定到%(kinds)s,“%(node)s”是%(kind)s")
             % {
                 "version": version.name,
-                "kinds": "、".join(_kind_names(version.designation_kinds)),
+                "kinds": pgettext("list separator", "、").join(
+                    _kind_names(version.designation_kinds)
+                ),
                 "node": node.name,
                 "kind": node.get_kind_display(),
             }
@@ -165,7 +167,7 @@ def designate(
 
 
 def _kind_names(kinds) -> list[str]:
-    return [Kind(k).label for k in kinds]
+    return [str(Kind(k).label) for k in kinds]
 
 
 @transaction.atomic

@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.translation import gettext
+
 from wuyi.risk import policy
 from wuyi.territory.addresses import (
     AddressError,
@@ -88,9 +90,12 @@ def read_text(data: bytes | str) -> str:
     """Decoded, size-checked text; NoticeError for binary or oversized input."""
     if isinstance(data, bytes):
         if len(data) > MAX_NOTICE_CHARS * 4:
-            raise NoticeError(f"文件过大({len(data)}字节),通告文本最多{MAX_NOTICE_CHARS}字")
+            raise NoticeError(
+                gettext("文件过大(%(size)s字节),通告文本最多%(max)s字")
+                % {"size": len(data), "max": MAX_NOTICE_CHARS}
+            )
         if b"\x00" in data[:65536]:
-            raise NoticeError("这不是文本文件(含有二进制零字节),请提供通告的文字")
+            raise NoticeError(gettext("这不是文本文件(含有二进制零字节),请提供通告的文字"))
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 data = data.decode(encoding)
@@ -98,15 +103,18 @@ def read_text(data: bytes | str) -> str:
             except UnicodeDecodeError:
                 continue
         else:
-            raise NoticeError("无法识别文件编码(应为 UTF-8 或 GB18030)")
+            raise NoticeError(gettext("无法识别文件编码(应为 UTF-8 或 GB18030)"))
     assert isinstance(data, str)
     if len(data) > MAX_NOTICE_CHARS:
-        raise NoticeError(f"文本过长({len(data)}字),通告文本最多{MAX_NOTICE_CHARS}字")
+        raise NoticeError(
+            gettext("文本过长(%(size)s字),通告文本最多%(max)s字")
+            % {"size": len(data), "max": MAX_NOTICE_CHARS}
+        )
     controls = len(_CONTROLS.findall(data))
     if "\x00" in data or (data and controls > max(8, len(data) // 100)):
-        raise NoticeError("这不是文本文件(含有大量控制字符),请提供通告的文字")
+        raise NoticeError(gettext("这不是文本文件(含有大量控制字符),请提供通告的文字"))
     if not data.strip():
-        raise NoticeError("通告为空")
+        raise NoticeError(gettext("通告为空"))
     return data
 
 
@@ -160,7 +168,10 @@ def _split_items(body: str) -> list[str]:
     groups: list[list[str]] = []  # joined once at the end: no quadratic string growth
     pieces = _split_top(body, ",;\n")
     if len(pieces) > MAX_ITEMS:
-        raise NoticeError(f"一个区县下列出了{len(pieces)}项,超过{MAX_ITEMS}项,不像一份通告")
+        raise NoticeError(
+            gettext("一个区县下列出了%(count)s项,超过%(max)s项,不像一份通告")
+            % {"count": len(pieces), "max": MAX_ITEMS}
+        )
     count = 0
     for piece in pieces:
         piece = ITEM_ORDINAL.sub("", piece.strip()).strip("。.、 ")
@@ -173,7 +184,9 @@ def _split_items(body: str) -> list[str]:
             groups.append([item])
             count += 1
             if count > MAX_ITEMS:
-                raise NoticeError(f"一个区县下列出了超过{MAX_ITEMS}项,不像一份通告")
+                raise NoticeError(
+                    gettext("一个区县下列出了超过%(max)s项,不像一份通告") % {"max": MAX_ITEMS}
+                )
     return [",".join(group) for group in groups]
 
 
@@ -266,9 +279,13 @@ def parse_notice(data: bytes | str, year: int | None = None, gazetteer=None) -> 
     for match in SECTION.finditer(text):
         sections_found.append(match)
         if len(sections_found) > MAX_SECTIONS:
-            raise NoticeError(f"风险区清单段落超过{MAX_SECTIONS}个,不像一份通告")
+            raise NoticeError(
+                gettext("风险区清单段落超过%(max)s个,不像一份通告") % {"max": MAX_SECTIONS}
+            )
     if not sections_found:
-        raise NoticeError("没有找到风险区清单:应有“新增高风险区…:”或“调整为低风险区…:”这样的段首")
+        raise NoticeError(
+            gettext("没有找到风险区清单:应有“新增高风险区…:”或“调整为低风险区…:”这样的段首")
+        )
     first = sections_found[0].start()
     head = text[:first]
     result: dict = {
@@ -348,7 +365,9 @@ def _set_date(result: dict, y: int, m: int, d: int) -> None:
     try:
         result["date"] = dt.date(y, m, d).isoformat()
     except ValueError:
-        result["problems"].append(f"日期无效:{y}年{m}月{d}日")
+        result["problems"].append(
+            gettext("日期无效:%(y)s年%(m)s月%(d)s日") % {"y": y, "m": m, "d": d}
+        )
 
 
 def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
@@ -357,7 +376,10 @@ def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
     for match in DISTRICT.finditer(body):
         headers.append(match)
         if len(headers) > MAX_DISTRICTS:
-            raise NoticeError(f"{section['header']}下的区县标题超过{MAX_DISTRICTS}个,不像一份通告")
+            raise NoticeError(
+                gettext("%(header)s下的区县标题超过%(max)s个,不像一份通告")
+                % {"header": section["header"], "max": MAX_DISTRICTS}
+            )
     blocks: list[tuple[str | None, int | None, str]] = []
     if not headers:
         blocks.append((None, None, body))
@@ -377,9 +399,17 @@ def _parse_section(body: str, section: dict, result: dict, gazetteer) -> None:
             try:
                 item["parts"] = parse_address(text)
             except AddressError as exc:
-                raise NoticeError(
-                    f"{where}·{name or '未分区'}第{len(district['items']) + 1}项:{exc}"
-                ) from exc
+                values = {
+                    "section": where,
+                    "district": name,
+                    "item": len(district["items"]) + 1,
+                    "error": exc,
+                }
+                if name:
+                    message = gettext("%(section)s·%(district)s第%(item)s项:%(error)s") % values
+                else:
+                    message = gettext("%(section)s·未分区第%(item)s项:%(error)s") % values
+                raise NoticeError(message) from exc
             item["exclusions"] = item["parts"].get("exclusions", [])
             if name is None and gazetteer is not None:
                 item["district"] = gazetteer.district_of(item["parts"])
@@ -427,7 +457,7 @@ def _check_counts(result: dict, head: str) -> None:
         ):
             result["mismatches"].append(
                 {
-                    "where": f"{section['header']}(各区县合计)",
+                    "where": gettext("%(header)s(各区县合计)") % {"header": section["header"]},
                     "declared": section["declared_total"],
                     "found": declared_sum,
                 }
@@ -435,5 +465,9 @@ def _check_counts(result: dict, head: str) -> None:
         stated = intro.get((section["change"], section["level"]))
         if stated is not None and stated != found_total:
             result["mismatches"].append(
-                {"where": f"导语:{section['header']}", "declared": stated, "found": found_total}
+                {
+                    "where": gettext("导语:%(header)s") % {"header": section["header"]},
+                    "declared": stated,
+                    "found": found_total,
+                }
             )

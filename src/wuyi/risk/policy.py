@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from django.utils.translation import gettext
+
 POLICY_DIR = Path(__file__).resolve().parent / "policies"
 LEVELS = ("high", "medium", "low")
 LEVEL_LABELS = {"high": "高", "medium": "中", "low": "低"}
@@ -55,9 +57,12 @@ class PolicyVersion:
 
 def _require(data: dict, key: str, kind: type, source: str):
     if key not in data:
-        raise PolicyError(f"{source}: 缺少字段 {key}")
+        raise PolicyError(gettext("%(source)s: 缺少字段 %(key)s") % {"source": source, "key": key})
     if not isinstance(data[key], kind):
-        raise PolicyError(f"{source}: 字段 {key} 应为 {kind.__name__},实际为 {data[key]!r}")
+        raise PolicyError(
+            gettext("%(source)s: 字段 %(key)s 应为 %(expected)s,实际为 %(actual)s")
+            % {"source": source, "key": key, "expected": kind.__name__, "actual": repr(data[key])}
+        )
     return data[key]
 
 
@@ -67,18 +72,29 @@ def load_file(path: Path) -> PolicyVersion:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{source}: 不是有效的 TOML:{exc}") from exc
+        raise PolicyError(
+            gettext("%(source)s: 不是有效的 TOML:%(error)s") % {"source": source, "error": exc}
+        ) from exc
     levels = tuple(_require(data, "levels", list, source))
     if not levels or any(level not in LEVELS for level in levels):
-        raise PolicyError(f"{source}: levels 只能取 {LEVELS},实际为 {levels}")
+        raise PolicyError(
+            gettext("%(source)s: levels 只能取 %(allowed)s,实际为 %(levels)s")
+            % {"source": source, "allowed": LEVELS, "levels": levels}
+        )
     lowering: dict[str, LoweringRule] = {}
     for level, rule in _require(data, "lowering", dict, source).items():
         if level not in levels:
-            raise PolicyError(f"{source}: lowering.{level} 不在本版的风险等级 {levels} 中")
+            raise PolicyError(
+                gettext("%(source)s: lowering.%(level)s 不在本版的风险等级 %(levels)s 中")
+                % {"source": source, "level": level, "levels": levels}
+            )
         days = _require(rule, "days", int, f"{source} lowering.{level}")
         to = _require(rule, "to", str, f"{source} lowering.{level}")
         if days < 0 or to not in levels or levels.index(to) <= levels.index(level):
-            raise PolicyError(f"{source}: lowering.{level} 的 days/to 无效")
+            raise PolicyError(
+                gettext("%(source)s: lowering.%(level)s 的 days/to 无效")
+                % {"source": source, "level": level}
+            )
         lowering[level] = LoweringRule(days, bool(rule.get("negative_screening", False)), to)
     effective = _require(data, "effective", dt.date, source)
     return PolicyVersion(
@@ -102,13 +118,15 @@ def load_file(path: Path) -> PolicyVersion:
 def _load_dir(directory: str) -> tuple[PolicyVersion, ...]:
     versions = [load_file(p) for p in sorted(Path(directory).glob("*.toml"))]
     if not versions:
-        raise PolicyError(f"{directory} 中没有政策版本文件(*.toml)")
+        raise PolicyError(
+            gettext("%(directory)s 中没有政策版本文件(*.toml)") % {"directory": directory}
+        )
     codes = [v.code for v in versions]
     if len(set(codes)) != len(codes):
-        raise PolicyError(f"政策版本代码重复:{codes}")
+        raise PolicyError(gettext("政策版本代码重复:%(codes)s") % {"codes": codes})
     dates = [v.effective for v in versions]
     if len(set(dates)) != len(dates):
-        raise PolicyError(f"两个政策版本的生效日期相同:{dates}")
+        raise PolicyError(gettext("两个政策版本的生效日期相同:%(dates)s") % {"dates": dates})
     return tuple(sorted(versions, key=lambda v: v.effective))
 
 
@@ -124,7 +142,7 @@ def version_in_force(day: dt.date, directory: str | Path | None = None) -> Polic
         if version.effective <= day:
             current = version
     if current is None:
-        raise PolicyError(f"{day.isoformat()} 早于最早的政策版本生效日期")
+        raise PolicyError(gettext("%(day)s 早于最早的政策版本生效日期") % {"day": day.isoformat()})
     return current
 
 
@@ -132,7 +150,7 @@ def get(code: str, directory: str | Path | None = None) -> PolicyVersion:
     for version in versions(directory):
         if version.code == code:
             return version
-    raise PolicyError(f"没有代码为 {code} 的政策版本")
+    raise PolicyError(gettext("没有代码为 %(code)s 的政策版本") % {"code": code})
 
 
 def match_basis(text: str, directory: str | Path | None = None) -> str | None:

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ServicesConfig(AppConfig):
     name = "wuyi.services"
     label = "services"
-    verbose_name = "民生服务"
+    verbose_name = _("民生服务")

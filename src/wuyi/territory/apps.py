@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TerritoryConfig(AppConfig):
     name = "wuyi.territory"
     label = "territory"
-    verbose_name = "辖区"
+    verbose_name = _("辖区")

@@ -7,27 +7,29 @@ so that "everything under X" is one indexed prefix query on both databases (see 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Kind(models.TextChoices):
-    DISTRICT = "district", "区/县"
-    STREET = "street", "街道/乡镇"
-    COMMUNITY = "community", "社区/村"
-    COMPOUND = "compound", "小区/院"
-    BUILDING = "building", "楼栋"
-    UNIT = "unit", "单元"
-    HOUSEHOLD = "household", "户"
-    SITE = "site", "场所"
+    DISTRICT = "district", _("区/县")
+    STREET = "street", _("街道/乡镇")
+    COMMUNITY = "community", _("社区/村")
+    COMPOUND = "compound", _("小区/院")
+    BUILDING = "building", _("楼栋")
+    UNIT = "unit", _("单元")
+    HOUSEHOLD = "household", _("户")
+    SITE = "site", _("场所")
 
 
 class SiteType(models.TextChoices):
-    HOTEL = "hotel", "酒店"
-    SHOP_FRONT = "shop_front", "底商"
-    CONSTRUCTION = "construction", "工地"
-    FARM = "farm", "养殖场"
-    SCHOOL = "school", "学校"
-    HOSPITAL = "hospital", "医院"
-    OTHER = "other", "其他"
+    HOTEL = "hotel", _("酒店")
+    SHOP_FRONT = "shop_front", _("底商")
+    CONSTRUCTION = "construction", _("工地")
+    FARM = "farm", _("养殖场")
+    SCHOOL = "school", _("学校")
+    HOSPITAL = "hospital", _("医院")
+    OTHER = "other", _("其他")
 
 
 # Which kinds may hang under which. Sites may hang anywhere below a district;
@@ -49,11 +51,11 @@ PATH_SEPARATOR = "."
 class Node(models.Model):
     """One place in the city's territory tree, from a district down to a household or a site."""
 
-    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
-    name = models.CharField("名称", max_length=100)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=100)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上级",
+        verbose_name=_("上级"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -61,28 +63,28 @@ class Node(models.Model):
     )
     # The node's own code: the 6/9/12-digit administrative code for districts, streets and
     # communities; a short local code (C03, B07, U2, H0502, S01) below them.
-    code = models.CharField("编码", max_length=32)
+    code = models.CharField(_("编码"), max_length=32)
     # Codes from the district down to this node, joined by ".": the prefix of every descendant.
-    path = models.CharField("编码路径", max_length=255, unique=True)
-    depth = models.PositiveSmallIntegerField("层级", default=0)
+    path = models.CharField(_("编码路径"), max_length=255, unique=True)
+    depth = models.PositiveSmallIntegerField(_("层级"), default=0)
     # Carried by every node (and every large table) so the schema can be distributed by it.
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
-    site_type = models.CharField("场所类型", max_length=16, choices=SiteType.choices, blank=True)
-    floor = models.SmallIntegerField("楼层", null=True, blank=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
+    site_type = models.CharField(_("场所类型"), max_length=16, choices=SiteType.choices, blank=True)
+    floor = models.SmallIntegerField(_("楼层"), null=True, blank=True)
     # The grid that manages this node (buildings, units and households; villages' households).
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="nodes",
     )
-    sort_key = models.CharField("排序", max_length=64, blank=True, default="")
+    sort_key = models.CharField(_("排序"), max_length=64, blank=True, default="")
 
     class Meta:
-        verbose_name = "辖区节点"
-        verbose_name_plural = "辖区节点"
+        verbose_name = _("辖区节点")
+        verbose_name_plural = pgettext_lazy("plural", "辖区节点")
         constraints = [
             models.UniqueConstraint(
                 fields=["parent", "name"], name="node_name_unique_among_siblings"
@@ -115,25 +117,25 @@ class Grid(models.Model):
 
     community = models.ForeignKey(
         Node,
-        verbose_name="社区/村",
+        verbose_name=_("社区/村"),
         on_delete=models.PROTECT,
         related_name="grids",
         limit_choices_to={"kind": Kind.COMMUNITY},
     )
-    code = models.CharField("网格编码", max_length=32, unique=True)
-    name = models.CharField("网格名称", max_length=100)
-    path = models.CharField("社区编码路径", max_length=255, db_index=True)
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    code = models.CharField(_("网格编码"), max_length=32, unique=True)
+    name = models.CharField(_("网格名称"), max_length=100)
+    path = models.CharField(_("社区编码路径"), max_length=255, db_index=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
     workers = models.ManyToManyField(
         "accounts.User",
-        verbose_name="网格员",
+        verbose_name=_("网格员"),
         blank=True,
         related_name="grids",
     )
 
     class Meta:
-        verbose_name = "网格"
-        verbose_name_plural = "网格"
+        verbose_name = _("网格")
+        verbose_name_plural = pgettext_lazy("plural", "网格")
         constraints = [
             models.UniqueConstraint(
                 fields=["community", "name"], name="grid_name_unique_in_community"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from wuyi.territory.models import ALLOWED_PARENTS, PATH_SEPARATOR, Grid, Kind, Node
 
@@ -54,26 +55,43 @@ def ancestors_paths(path: str) -> list[str]:
 
 def check_code(kind: str, code: str, parent: Node | None) -> None:
     if not code or not code.isalnum() or not code.isascii() or code.upper() != code:
-        raise TerritoryError(f"编码 {code!r} 只能由数字和大写字母组成")
+        raise TerritoryError(
+            gettext("编码 %(code)s 只能由数字和大写字母组成") % {"code": repr(code)}
+        )
     admin_lengths = {Kind.DISTRICT: 6, Kind.STREET: 9, Kind.COMMUNITY: 12}
     if kind in admin_lengths:
         if len(code) != admin_lengths[kind] or not code.isdigit():
             raise TerritoryError(
-                f"{Kind(kind).label}的行政区划代码应为{admin_lengths[kind]}位数字,收到 {code!r}"
+                gettext("%(kind)s的行政区划代码应为%(length)s位数字,收到 %(code)s")
+                % {
+                    "kind": Kind(kind).label,
+                    "length": admin_lengths[kind],
+                    "code": repr(code),
+                }
             )
         if parent is not None and parent.kind in admin_lengths and not code.startswith(parent.code):
-            raise TerritoryError(f"代码 {code} 不在上级 {parent.name}({parent.code})之下")
+            raise TerritoryError(
+                gettext("代码 %(code)s 不在上级 %(parent)s(%(parent_code)s)之下")
+                % {"code": code, "parent": parent.name, "parent_code": parent.code}
+            )
 
 
 def build_node(kind: str, name: str, code: str, parent: Node | None = None, **fields) -> Node:
     """An unsaved node with its path, depth and district code worked out and checked."""
     parent_kind = parent.kind if parent is not None else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
-        where = Kind(parent_kind).label if parent_kind else "顶层"
-        raise TerritoryError(f"{Kind(kind).label}不能直接放在{where}下")
+        if parent_kind:
+            raise TerritoryError(
+                gettext("%(kind)s不能直接放在%(parent_kind)s下")
+                % {
+                    "kind": Kind(kind).label,
+                    "parent_kind": Kind(parent_kind).label,
+                }
+            )
+        raise TerritoryError(gettext("%(kind)s不能直接放在顶层下") % {"kind": Kind(kind).label})
     name = name.strip()
     if not name:
-        raise TerritoryError("名称不能为空")
+        raise TerritoryError(gettext("名称不能为空"))
     check_code(kind, code, parent)
     path = code if parent is None else parent.path + PATH_SEPARATOR + code
     district_code = code if parent is None else parent.district_code
@@ -98,7 +116,11 @@ def add_node(kind: str, name: str, code: str, parent: Node | None = None, **fiel
     node = build_node(kind, name, code, parent, **fields)
     siblings = Node.objects.filter(parent=parent)
     if siblings.filter(name=node.name).exists():
-        raise TerritoryError(f"{parent.name if parent else '顶层'}下已有名为“{node.name}”的节点")
+        if parent:
+            message = gettext("%(parent)s下已有名为“%(name)s”的节点")
+        else:
+            message = gettext("顶层下已有名为“%(name)s”的节点")
+        raise TerritoryError(message % {"parent": parent.name if parent else "", "name": node.name})
     node.save()
     return node
 
@@ -114,9 +136,15 @@ def assign_to_grid(grid: Grid, nodes: Iterable[Node]) -> int:
     count = 0
     for node in nodes:
         if node.kind not in (Kind.BUILDING, Kind.HOUSEHOLD, Kind.UNIT):
-            raise TerritoryError(f"网格由楼栋或户组成,{node.name}是{node.get_kind_display()}")
+            raise TerritoryError(
+                gettext("网格由楼栋或户组成,%(name)s是%(kind)s")
+                % {"name": node.name, "kind": node.get_kind_display()}
+            )
         if not node.path.startswith(grid.path + PATH_SEPARATOR):
-            raise TerritoryError(f"{node.name}不在网格所属社区{grid.community.name}内")
+            raise TerritoryError(
+                gettext("%(name)s不在网格所属社区%(community)s内")
+                % {"name": node.name, "community": grid.community.name}
+            )
         under(Node.objects.all(), node).update(grid=grid)
         under(Resident.objects.all(), node).update(grid=grid)
         node.grid = grid

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from wuyi.accounts.scoping import scoped
 from wuyi.people.models import Resident
@@ -28,7 +29,7 @@ def my_grids(request: HttpRequest) -> HttpResponse:
 def grid_detail(request: HttpRequest, code: str) -> HttpResponse:
     grid = scoped(Grid.objects.select_related("community"), request.user).filter(code=code).first()
     if grid is None:
-        raise Http404("没有这个网格,或不在您的辖区内")
+        raise Http404(gettext("没有这个网格,或不在您的辖区内"))
     # The grid's top-level members: buildings, or households of a village without buildings.
     members = (
         Node.objects.filter(grid=grid, kind__in=[Kind.BUILDING, Kind.HOUSEHOLD])
@@ -54,7 +55,7 @@ def grid_detail(request: HttpRequest, code: str) -> HttpResponse:
 def node_detail(request: HttpRequest, pk: int) -> HttpResponse:
     node = scoped(Node.objects.select_related("grid"), request.user).filter(pk=pk).first()
     if node is None:
-        raise Http404("没有这个地点,或不在您的辖区内")
+        raise Http404(gettext("没有这个地点,或不在您的辖区内"))
     crumbs = list(
         scoped(
             Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user

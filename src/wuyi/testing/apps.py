@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TestingConfig(AppConfig):
     name = "wuyi.testing"
     label = "testing"
-    verbose_name = "核酸检测"
+    verbose_name = _("核酸检测")
 
     def ready(self) -> None:
         # How grants reach testing rows (see wuyi.accounts.scoping): offices by the

@@ -27,9 +27,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RoundStatus(models.TextChoices):
-    DRAFT = "draft", "筹备中"
-    ACTIVE = "active", "进行中"
-    CLOSED = "closed", "已结束"
+    DRAFT = "draft", _("筹备中")
+    ACTIVE = "active", _("进行中")
+    CLOSED = "closed", _("已结束")
 
 
 class PoolSize(models.IntegerChoices):
@@ -57,38 +57,40 @@ class TestingRound(models.Model):
 
     __test__ = False  # the name starts with "Test": keep pytest from collecting it
 
-    code = models.CharField("轮次编号", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=100)
+    code = models.CharField(_("轮次编号"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
     status = models.CharField(
-        "状态", max_length=16, choices=RoundStatus.choices, default=RoundStatus.DRAFT
+        _("状态"), max_length=16, choices=RoundStatus.choices, default=RoundStatus.DRAFT
     )
-    start_date = models.DateField("开始日期")
-    end_date = models.DateField("结束日期")
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
     # Used where no zone of the round sets its own pool size.
     default_pool_size = models.PositiveSmallIntegerField(
-        "默认混采方式", choices=PoolSize.choices, default=PoolSize.TEN
+        _("默认混采方式"), choices=PoolSize.choices, default=PoolSize.TEN
     )
     # Target population: residents present in the area within these ages (None: no limit);
     # e.g. rounds that exempt infants under 3 set min_age_years=3.
-    min_age_years = models.PositiveSmallIntegerField("最小年龄(岁)", null=True, blank=True)
-    max_age_years = models.PositiveSmallIntegerField("最大年龄(岁)", null=True, blank=True)
+    min_age_years = models.PositiveSmallIntegerField(_("最小年龄(岁)"), null=True, blank=True)
+    max_age_years = models.PositiveSmallIntegerField(_("最大年龄(岁)"), null=True, blank=True)
     # Result-time limits: a tube sealed but not received within seal_to_receipt_hours, or
     # received without result within receipt_to_result_hours, is listed as overdue.
-    seal_to_receipt_hours = models.PositiveSmallIntegerField("封管至接收时限(小时)", default=4)
-    receipt_to_result_hours = models.PositiveSmallIntegerField("接收至出结果时限(小时)", default=12)
+    seal_to_receipt_hours = models.PositiveSmallIntegerField(_("封管至接收时限(小时)"), default=4)
+    receipt_to_result_hours = models.PositiveSmallIntegerField(
+        _("接收至出结果时限(小时)"), default=12
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "检测轮次"
-        verbose_name_plural = "检测轮次"
+        verbose_name = _("检测轮次")
+        verbose_name_plural = _("检测轮次")
         ordering = ["-start_date", "code"]
         constraints = [
             models.CheckConstraint(
@@ -108,20 +110,20 @@ class RoundZone(models.Model):
     """
 
     round = models.ForeignKey(
-        TestingRound, verbose_name="轮次", on_delete=models.CASCADE, related_name="zones"
+        TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="zones"
     )
     node = models.ForeignKey(
-        "territory.Node", verbose_name="区域", on_delete=models.PROTECT, related_name="+"
+        "territory.Node", verbose_name=_("区域"), on_delete=models.PROTECT, related_name="+"
     )
-    path = models.CharField("编码路径", max_length=255)
-    district_code = models.CharField("区县代码", max_length=6)
+    path = models.CharField(_("编码路径"), max_length=255)
+    district_code = models.CharField(_("区县代码"), max_length=6)
     pool_size = models.PositiveSmallIntegerField(
-        "混采方式", choices=PoolSize.choices, default=PoolSize.TEN
+        _("混采方式"), choices=PoolSize.choices, default=PoolSize.TEN
     )
 
     class Meta:
-        verbose_name = "轮次区域"
-        verbose_name_plural = "轮次区域"
+        verbose_name = _("轮次区域")
+        verbose_name_plural = _("轮次区域")
         constraints = [
             models.UniqueConstraint(fields=["round", "node"], name="round_zone_unique"),
         ]
@@ -134,22 +136,22 @@ class RoundZone(models.Model):
 class SamplingSite(models.Model):
     """A place where swabs are taken (采样点); it has one or more desks (采样台)."""
 
-    code = models.CharField("采样点编码", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=100)
+    code = models.CharField(_("采样点编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
     node = models.ForeignKey(
         "territory.Node",
-        verbose_name="所在辖区",
+        verbose_name=_("所在辖区"),
         on_delete=models.PROTECT,
         related_name="sampling_sites",
     )
-    path = models.CharField("编码路径", max_length=255, db_index=True)
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
-    address = models.CharField("地址", max_length=200, blank=True)
-    active = models.BooleanField("启用", default=True)
+    path = models.CharField(_("编码路径"), max_length=255, db_index=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "采样点"
-        verbose_name_plural = "采样点"
+        verbose_name = _("采样点")
+        verbose_name_plural = _("采样点")
 
     def __str__(self) -> str:
         return self.name
@@ -159,14 +161,14 @@ class Desk(models.Model):
     """One sampling desk (采样台) of a site: one swab-taker and one scanner."""
 
     site = models.ForeignKey(
-        SamplingSite, verbose_name="采样点", on_delete=models.CASCADE, related_name="desks"
+        SamplingSite, verbose_name=_("采样点"), on_delete=models.CASCADE, related_name="desks"
     )
-    code = models.CharField("采样台编号", max_length=16)
-    name = models.CharField("名称", max_length=64, blank=True)
+    code = models.CharField(_("采样台编号"), max_length=16)
+    name = models.CharField(_("名称"), max_length=64, blank=True)
 
     class Meta:
-        verbose_name = "采样台"
-        verbose_name_plural = "采样台"
+        verbose_name = _("采样台")
+        verbose_name_plural = _("采样台")
         constraints = [models.UniqueConstraint(fields=["site", "code"], name="desk_code_unique")]
 
     def __str__(self) -> str:
@@ -177,22 +179,22 @@ class RoundSite(models.Model):
     """A sampling site working in a round, the nodes it serves and the pool size it uses."""
 
     round = models.ForeignKey(
-        TestingRound, verbose_name="轮次", on_delete=models.CASCADE, related_name="round_sites"
+        TestingRound, verbose_name=_("轮次"), on_delete=models.CASCADE, related_name="round_sites"
     )
     site = models.ForeignKey(
-        SamplingSite, verbose_name="采样点", on_delete=models.PROTECT, related_name="round_sites"
+        SamplingSite, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="round_sites"
     )
     # None: the pool size of the deepest zone above the site's node (see RoundZone).
     pool_size = models.PositiveSmallIntegerField(
-        "混采方式", choices=PoolSize.choices, null=True, blank=True
+        _("混采方式"), choices=PoolSize.choices, null=True, blank=True
     )
     served_nodes = models.ManyToManyField(
-        "territory.Node", verbose_name="服务区域", blank=True, related_name="+"
+        "territory.Node", verbose_name=_("服务区域"), blank=True, related_name="+"
     )
 
     class Meta:
-        verbose_name = "轮次采样点"
-        verbose_name_plural = "轮次采样点"
+        verbose_name = _("轮次采样点")
+        verbose_name_plural = _("轮次采样点")
         constraints = [
             models.UniqueConstraint(fields=["round", "site"], name="round_site_unique"),
         ]
@@ -210,11 +212,11 @@ class SetupVersion(models.Model):
     in each process and reads it again only when the number differs.
     """
 
-    version = models.BigIntegerField("版本")
+    version = models.BigIntegerField(_("版本"))
 
     class Meta:
-        verbose_name = "轮次设置版本"
-        verbose_name_plural = "轮次设置版本"
+        verbose_name = _("轮次设置版本")
+        verbose_name_plural = _("轮次设置版本")
 
     def __str__(self) -> str:
         return str(self.version)
@@ -223,17 +225,17 @@ class SetupVersion(models.Model):
 class Lab(models.Model):
     """A testing lab (实验室 / 检测机构): receives tubes and reports results."""
 
-    code = models.CharField("实验室编码", max_length=32, unique=True)
-    name = models.CharField("名称", max_length=100)
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    code = models.CharField(_("实验室编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
     # Tubes a day it can run; the pool plan compares a round's need against the sum.
-    daily_capacity = models.PositiveIntegerField("日检测能力(管)", default=0)
-    address = models.CharField("地址", max_length=200, blank=True)
-    active = models.BooleanField("启用", default=True)
+    daily_capacity = models.PositiveIntegerField(_("日检测能力(管)"), default=0)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "实验室"
-        verbose_name_plural = "实验室"
+        verbose_name = _("实验室")
+        verbose_name_plural = _("实验室")
 
     def __str__(self) -> str:
         return self.name
@@ -250,10 +252,10 @@ class DeviceToken(models.Model):
     The secret is shown once when issued; only its hash is kept. Revoking is immediate.
     """
 
-    name = models.CharField("设备名称", max_length=64)
+    name = models.CharField(_("设备名称"), max_length=64)
     site = models.ForeignKey(
         SamplingSite,
-        verbose_name="采样点",
+        verbose_name=_("采样点"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -261,30 +263,30 @@ class DeviceToken(models.Model):
     )
     lab = models.ForeignKey(
         Lab,
-        verbose_name="实验室",
+        verbose_name=_("实验室"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="device_tokens",
     )
-    token_hash = models.CharField("令牌摘要", max_length=64, unique=True)
+    token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
     # The first characters of the secret, so staff can tell tokens apart without the secret.
-    prefix = models.CharField("令牌前缀", max_length=8)
+    prefix = models.CharField(_("令牌前缀"), max_length=8)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="签发人",
+        verbose_name=_("签发人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField("签发时间", auto_now_add=True)
-    revoked_at = models.DateTimeField("吊销时间", null=True, blank=True)
-    last_used_at = models.DateTimeField("最近使用", null=True, blank=True)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "设备令牌"
-        verbose_name_plural = "设备令牌"
+        verbose_name = _("设备令牌")
+        verbose_name_plural = _("设备令牌")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(site__isnull=False) & Q(lab__isnull=True))
@@ -338,34 +340,34 @@ class BoxStatus(models.TextChoices):
 class TransportBox(models.Model):
     """A box of sealed tubes carried from a site to a lab, with each handover's time."""
 
-    code = models.CharField("转运箱编号", max_length=32, unique=True)
+    code = models.CharField(_("转运箱编号"), max_length=32, unique=True)
     round = models.ForeignKey(
-        TestingRound, verbose_name="轮次", on_delete=models.PROTECT, related_name="boxes"
+        TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="boxes"
     )
     site = models.ForeignKey(
-        SamplingSite, verbose_name="采样点", on_delete=models.PROTECT, related_name="boxes"
+        SamplingSite, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="boxes"
     )
     lab = models.ForeignKey(
         Lab,
-        verbose_name="实验室",
+        verbose_name=_("实验室"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="boxes",
     )
     status = models.CharField(
-        "状态", max_length=16, choices=BoxStatus.choices, default=BoxStatus.PACKING
+        _("状态"), max_length=16, choices=BoxStatus.choices, default=BoxStatus.PACKING
     )
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
-    created_at = models.DateTimeField("装箱时间", auto_now_add=True)
-    handed_to_transport_at = models.DateTimeField("交接转运时间", null=True, blank=True)
-    transporter = models.CharField("转运人员", max_length=64, blank=True)
-    received_at = models.DateTimeField("实验室接收时间", null=True, blank=True)
-    received_by = models.CharField("接收人员", max_length=64, blank=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
+    created_at = models.DateTimeField(_("装箱时间"), auto_now_add=True)
+    handed_to_transport_at = models.DateTimeField(_("交接转运时间"), null=True, blank=True)
+    transporter = models.CharField(_("转运人员"), max_length=64, blank=True)
+    received_at = models.DateTimeField(_("实验室接收时间"), null=True, blank=True)
+    received_by = models.CharField(_("接收人员"), max_length=64, blank=True)
 
     class Meta:
-        verbose_name = "转运箱"
-        verbose_name_plural = "转运箱"
+        verbose_name = _("转运箱")
+        verbose_name_plural = _("转运箱")
 
     def __str__(self) -> str:
         return self.code
@@ -379,31 +381,31 @@ class Tube(models.Model):
     ``capacity``.
     """
 
-    barcode = models.CharField("试管条码", max_length=32, unique=True)
+    barcode = models.CharField(_("试管条码"), max_length=32, unique=True)
     round = models.ForeignKey(
-        TestingRound, verbose_name="轮次", on_delete=models.PROTECT, related_name="tubes"
+        TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="tubes"
     )
     site = models.ForeignKey(
-        SamplingSite, verbose_name="采样点", on_delete=models.PROTECT, related_name="tubes"
+        SamplingSite, verbose_name=_("采样点"), on_delete=models.PROTECT, related_name="tubes"
     )
     desk = models.ForeignKey(
         Desk,
-        verbose_name="采样台",
+        verbose_name=_("采样台"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         db_index=False,
     )
-    pool_size = models.PositiveSmallIntegerField("混采方式", choices=PoolSize.choices)
-    capacity = models.PositiveSmallIntegerField("容量(人)")
-    member_count = models.PositiveSmallIntegerField("已采人数", default=0)
-    status = models.CharField("状态", max_length=16, choices=TubeStatus.choices, default="open")
-    opened_at = models.DateTimeField("开管时间")
-    sealed_at = models.DateTimeField("封管时间", null=True, blank=True)
+    pool_size = models.PositiveSmallIntegerField(_("混采方式"), choices=PoolSize.choices)
+    capacity = models.PositiveSmallIntegerField(_("容量(人)"))
+    member_count = models.PositiveSmallIntegerField(_("已采人数"), default=0)
+    status = models.CharField(_("状态"), max_length=16, choices=TubeStatus.choices, default="open")
+    opened_at = models.DateTimeField(_("开管时间"))
+    sealed_at = models.DateTimeField(_("封管时间"), null=True, blank=True)
     box = models.ForeignKey(
         TransportBox,
-        verbose_name="转运箱",
+        verbose_name=_("转运箱"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -411,21 +413,21 @@ class Tube(models.Model):
     )
     lab = models.ForeignKey(
         Lab,
-        verbose_name="实验室",
+        verbose_name=_("实验室"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="tubes",
     )
-    received_at = models.DateTimeField("实验室接收时间", null=True, blank=True)
-    resulted_at = models.DateTimeField("出结果时间", null=True, blank=True)
+    received_at = models.DateTimeField(_("实验室接收时间"), null=True, blank=True)
+    resulted_at = models.DateTimeField(_("出结果时间"), null=True, blank=True)
     # The site's path and district: tubes are scoped by where they were filled.
-    path = models.CharField("采样点编码路径", max_length=255)
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    path = models.CharField(_("采样点编码路径"), max_length=255)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
 
     class Meta:
-        verbose_name = "采样管"
-        verbose_name_plural = "采样管"
+        verbose_name = _("采样管")
+        verbose_name_plural = _("采样管")
         constraints = [
             models.CheckConstraint(
                 condition=Q(member_count__lte=models.F("capacity")), name="tube_not_over_capacity"
@@ -445,13 +447,13 @@ class Tube(models.Model):
 
 
 class ScanKind(models.TextChoices):
-    BIND = "bind", "采样绑定"
-    SEAL = "seal", "封管"
+    BIND = "bind", _("采样绑定")
+    SEAL = "seal", _("封管")
 
 
 class Outcome(models.TextChoices):
-    ACCEPTED = "accepted", "已接受"
-    REJECTED = "rejected", "已拒绝"
+    ACCEPTED = "accepted", _("已接受")
+    REJECTED = "rejected", _("已拒绝")
 
 
 class RejectReason(models.TextChoices):
@@ -489,13 +491,15 @@ class Scan(models.Model):
     tables a key must include the distribution column.
     """
 
-    event_id = models.UUIDField("事件编号", unique=True, default=uuid.uuid4)
-    kind = models.CharField("类型", max_length=8, choices=ScanKind.choices, default="bind")
-    outcome = models.CharField("处理结果", max_length=8, choices=Outcome.choices)
-    reason = models.CharField("拒绝原因", max_length=24, choices=RejectReason.choices, blank=True)
+    event_id = models.UUIDField(_("事件编号"), unique=True, default=uuid.uuid4)
+    kind = models.CharField(_("类型"), max_length=8, choices=ScanKind.choices, default="bind")
+    outcome = models.CharField(_("处理结果"), max_length=8, choices=Outcome.choices)
+    reason = models.CharField(
+        _("拒绝原因"), max_length=24, choices=RejectReason.choices, blank=True
+    )
     round = models.ForeignKey(
         TestingRound,
-        verbose_name="轮次",
+        verbose_name=_("轮次"),
         null=True,
         on_delete=models.PROTECT,
         db_constraint=False,
@@ -504,7 +508,7 @@ class Scan(models.Model):
     )
     site = models.ForeignKey(
         SamplingSite,
-        verbose_name="采样点",
+        verbose_name=_("采样点"),
         null=True,
         on_delete=models.PROTECT,
         db_constraint=False,
@@ -513,7 +517,7 @@ class Scan(models.Model):
     )
     desk = models.ForeignKey(
         Desk,
-        verbose_name="采样台",
+        verbose_name=_("采样台"),
         null=True,
         on_delete=models.PROTECT,
         db_constraint=False,
@@ -522,46 +526,46 @@ class Scan(models.Model):
     )
     tube = models.ForeignKey(
         Tube,
-        verbose_name="采样管",
+        verbose_name=_("采样管"),
         null=True,
         on_delete=models.PROTECT,
         db_constraint=False,
         related_name="scans",
     )
-    tube_barcode = models.CharField("试管条码", max_length=32, blank=True)
+    tube_barcode = models.CharField(_("试管条码"), max_length=32, blank=True)
     resident = models.ForeignKey(
         "people.Resident",
-        verbose_name="居民",
+        verbose_name=_("居民"),
         null=True,
         on_delete=models.PROTECT,
         db_constraint=False,
         related_name="scans",
     )
     # As typed or read from the device; for registered residents a copy of the registry's.
-    id_type = models.CharField("证件类型", max_length=16, blank=True)
-    id_number = models.CharField("证件号码", max_length=32, blank=True)
-    name = models.CharField("姓名", max_length=64, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    follow_up = models.BooleanField("需核查(未在册)", default=False)
-    device_time = models.DateTimeField("设备时间", null=True)
-    received_at = models.DateTimeField("接收时间")
+    id_type = models.CharField(_("证件类型"), max_length=16, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=32, blank=True)
+    name = models.CharField(_("姓名"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    follow_up = models.BooleanField(_("需核查(未在册)"), default=False)
+    device_time = models.DateTimeField(_("设备时间"), null=True)
+    received_at = models.DateTimeField(_("接收时间"))
     # The resident's household path (or, for unregistered persons, the site's path),
     # copied so scans are scoped by territory without joins.
-    path = models.CharField("编码路径", max_length=255, blank=True)
+    path = models.CharField(_("编码路径"), max_length=255, blank=True)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6, blank=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, blank=True)
 
     class Meta:
-        verbose_name = "扫码记录"
-        verbose_name_plural = "扫码记录"
+        verbose_name = _("扫码记录")
+        verbose_name_plural = _("扫码记录")
         constraints = [
             # The database itself refuses a person twice in one tube, whatever the race.
             models.UniqueConstraint(
@@ -592,7 +596,7 @@ class Sampled(models.Model):
 
     round = models.ForeignKey(
         TestingRound,
-        verbose_name="轮次",
+        verbose_name=_("轮次"),
         on_delete=models.CASCADE,
         db_constraint=False,
         related_name="+",
@@ -602,7 +606,7 @@ class Sampled(models.Model):
     # resident) index serves; one index fewer to write per binding.
     resident = models.ForeignKey(
         "people.Resident",
-        verbose_name="居民",
+        verbose_name=_("居民"),
         on_delete=models.CASCADE,
         db_constraint=False,
         related_name="sampled",
@@ -610,28 +614,28 @@ class Sampled(models.Model):
     )
     first_scan = models.ForeignKey(
         Scan,
-        verbose_name="首次采样记录",
+        verbose_name=_("首次采样记录"),
         on_delete=models.CASCADE,
         db_constraint=False,
         related_name="+",
         db_index=False,
     )
-    sampled_at = models.DateTimeField("采样时间")
-    path = models.CharField("户编码路径", max_length=255)
+    sampled_at = models.DateTimeField(_("采样时间"))
+    path = models.CharField(_("户编码路径"), max_length=255)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         on_delete=models.SET_NULL,
         db_constraint=False,
         related_name="+",
         db_index=False,
     )
-    district_code = models.CharField("区县代码", max_length=6)
+    district_code = models.CharField(_("区县代码"), max_length=6)
 
     class Meta:
-        verbose_name = "已采样"
-        verbose_name_plural = "已采样"
+        verbose_name = _("已采样")
+        verbose_name_plural = _("已采样")
         constraints = [
             models.UniqueConstraint(fields=["round", "resident"], name="sampled_once_per_round"),
         ]
@@ -650,44 +654,48 @@ class ResultOutcome(models.TextChoices):
 
 
 class ResultSource(models.TextChoices):
-    FILE = "file", "结果文件"
-    API = "api", "接口"
-    HAND = "hand", "手工录入"
+    FILE = "file", _("结果文件")
+    API = "api", _("接口")
+    HAND = "hand", _("手工录入")
 
 
 class Result(models.Model):
     """A lab's result for one tube. One per tube: a conflicting second result is refused."""
 
     tube = models.OneToOneField(
-        Tube, verbose_name="采样管", on_delete=models.PROTECT, related_name="result"
+        Tube, verbose_name=_("采样管"), on_delete=models.PROTECT, related_name="result"
     )
     lab = models.ForeignKey(
-        Lab, verbose_name="实验室", on_delete=models.PROTECT, related_name="results"
+        Lab, verbose_name=_("实验室"), on_delete=models.PROTECT, related_name="results"
     )
-    outcome = models.CharField("结果", max_length=16, choices=ResultOutcome.choices)
+    outcome = models.CharField(_("结果"), max_length=16, choices=ResultOutcome.choices)
     # Cycle threshold of each target gene; None where the instrument reports no Ct.
     ct_orf1ab = models.DecimalField(
-        "ORF1ab Ct值", max_digits=5, decimal_places=2, null=True, blank=True
+        _("ORF1ab Ct值"), max_digits=5, decimal_places=2, null=True, blank=True
     )
-    ct_n = models.DecimalField("N基因 Ct值", max_digits=5, decimal_places=2, null=True, blank=True)
-    ct_e = models.DecimalField("E基因 Ct值", max_digits=5, decimal_places=2, null=True, blank=True)
-    reported_at = models.DateTimeField("报告时间")
-    source = models.CharField("来源", max_length=8, choices=ResultSource.choices)
-    source_name = models.CharField("来源文件/设备", max_length=200, blank=True)
+    ct_n = models.DecimalField(
+        _("N基因 Ct值"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    ct_e = models.DecimalField(
+        _("E基因 Ct值"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    reported_at = models.DateTimeField(_("报告时间"))
+    source = models.CharField(_("来源"), max_length=8, choices=ResultSource.choices)
+    source_name = models.CharField(_("来源文件/设备"), max_length=200, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="录入人",
+        verbose_name=_("录入人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField("入库时间", auto_now_add=True)
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    created_at = models.DateTimeField(_("入库时间"), auto_now_add=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
 
     class Meta:
-        verbose_name = "检测结果"
-        verbose_name_plural = "检测结果"
+        verbose_name = _("检测结果")
+        verbose_name_plural = _("检测结果")
         indexes = [models.Index(fields=["outcome", "reported_at"], name="result_outcome_time")]
 
     def __str__(self) -> str:
@@ -695,15 +703,15 @@ class Result(models.Model):
 
 
 class TaskReason(models.TextChoices):
-    POSITIVE_POOL = "positive_pool", "混管阳性单管复核"
-    INVALID = "invalid", "结果无效重采"
+    POSITIVE_POOL = "positive_pool", _("混管阳性单管复核")
+    INVALID = "invalid", _("结果无效重采")
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", "待采样"
-    SAMPLED = "sampled", "已采样"
-    DONE = "done", "已出结果"
-    CANCELLED = "cancelled", "已取消"
+    OPEN = "open", _("待采样")
+    SAMPLED = "sampled", _("已采样")
+    DONE = "done", _("已出结果")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class ControlState(models.TextChoices):
@@ -713,71 +721,75 @@ class ControlState(models.TextChoices):
     confirmed positives into risk persons.
     """
 
-    TEMPORARY = "temporary", "临时管控"
-    RELEASED = "released", "已解除(复核阴性)"
-    CONFIRMED = "confirmed", "复核阳性"
+    TEMPORARY = "temporary", _("临时管控")
+    RELEASED = "released", _("已解除(复核阴性)")
+    CONFIRMED = "confirmed", _("复核阳性")
 
 
 class RetestTask(models.Model):
     """A person to sample again: single-tube retest of a positive pool, or resample of an invalid tube."""
 
     round = models.ForeignKey(
-        TestingRound, verbose_name="轮次", on_delete=models.PROTECT, related_name="retest_tasks"
+        TestingRound, verbose_name=_("轮次"), on_delete=models.PROTECT, related_name="retest_tasks"
     )
-    reason = models.CharField("原因", max_length=16, choices=TaskReason.choices)
+    reason = models.CharField(_("原因"), max_length=16, choices=TaskReason.choices)
     source_tube = models.ForeignKey(
-        Tube, verbose_name="原采样管", on_delete=models.PROTECT, related_name="retest_tasks"
+        Tube, verbose_name=_("原采样管"), on_delete=models.PROTECT, related_name="retest_tasks"
     )
     # The binding that put the person in the source tube (carries ID and phone of
     # unregistered persons, who have no resident row).
     source_scan = models.ForeignKey(
-        Scan, verbose_name="原采样记录", on_delete=models.PROTECT, related_name="+", db_index=False
+        Scan,
+        verbose_name=_("原采样记录"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     resident = models.ForeignKey(
         "people.Resident",
-        verbose_name="居民",
+        verbose_name=_("居民"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="retest_tasks",
     )
     status = models.CharField(
-        "状态", max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN
+        _("状态"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN
     )
-    due_at = models.DateTimeField("完成时限")
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    due_at = models.DateTimeField(_("完成时限"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     # The single tube the retest went into, and when its result closed the task.
     new_tube = models.ForeignKey(
         Tube,
-        verbose_name="复核采样管",
+        verbose_name=_("复核采样管"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    done_at = models.DateTimeField("完成时间", null=True, blank=True)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     # The result that closed the task (the retest or resample tube's), and for members of a
     # positive pool their control state: temporary until that result releases or confirms.
     outcome = models.CharField(
-        "复核结果", max_length=16, choices=ResultOutcome.choices, blank=True, default=""
+        _("复核结果"), max_length=16, choices=ResultOutcome.choices, blank=True, default=""
     )
     control = models.CharField(
-        "管控状态", max_length=16, choices=ControlState.choices, blank=True, default=""
+        _("管控状态"), max_length=16, choices=ControlState.choices, blank=True, default=""
     )
-    path = models.CharField("编码路径", max_length=255, blank=True)
+    path = models.CharField(_("编码路径"), max_length=255, blank=True)
     grid = models.ForeignKey(
         "territory.Grid",
-        verbose_name="网格",
+        verbose_name=_("网格"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    district_code = models.CharField("区县代码", max_length=6, db_index=True)
+    district_code = models.CharField(_("区县代码"), max_length=6, db_index=True)
 
     class Meta:
-        verbose_name = "复核/重采任务"
-        verbose_name_plural = "复核/重采任务"
+        verbose_name = _("复核/重采任务")
+        verbose_name_plural = _("复核/重采任务")
         constraints = [
             models.UniqueConstraint(
                 fields=["source_tube", "source_scan"], name="retest_task_once_per_binding"

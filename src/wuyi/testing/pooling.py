@@ -55,7 +55,10 @@ def threshold(small: int, large: int, lo: float = 0.0, hi: float = 0.1) -> float
         return tests_per_person(large, p) - tests_per_person(small, p)
 
     if gap(lo) > 0 or gap(hi) < 0:
-        raise ValueError(f"{small} 与 {large} 在 {lo}–{hi} 之间没有交点")
+        raise ValueError(
+            gettext("%(small)s 与 %(large)s 在 %(lo)s–%(hi)s 之间没有交点")
+            % {"small": small, "large": large, "lo": lo, "hi": hi}
+        )
     for _ in range(60):
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if gap(mid) < 0 else (lo, mid)
@@ -65,7 +68,7 @@ def threshold(small: int, large: int, lo: float = 0.0, hi: float = 0.1) -> float
 def prevalence_from_pool_rate(rate: float, mean_pool: float) -> float:
     """The prevalence implied by a share ``rate`` of positive pools of mean size ``mean_pool``."""
     if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"阳性混管比例应在 0 到 1 之间,收到 {rate}")
+        raise ValueError(gettext("阳性混管比例应在 0 到 1 之间,收到 %(value)s") % {"value": rate})
     if mean_pool <= 1:
         return rate
     return 1.0 - (1.0 - rate) ** (1.0 / mean_pool)

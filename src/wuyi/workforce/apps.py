@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WorkforceConfig(AppConfig):
     name = "wuyi.workforce"
     label = "workforce"
-    verbose_name = "工作力量"
+    verbose_name = _("工作力量")
 
     def ready(self) -> None:
         from wuyi.accounts.scoping import SCOPE_FIELDS

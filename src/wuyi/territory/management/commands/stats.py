@@ -31,11 +31,11 @@ class Command(BaseCommand):
         table = Table(title="登记库统计")
         table.add_column("区县")
         for kind in Kind:
-            table.add_column(kind.label, justify="right")
+            table.add_column(str(kind.label), justify="right")
         table.add_column("网格", justify="right")
         table.add_column("居民", justify="right")
         for status in Status:
-            table.add_column(status.label, justify="right")
+            table.add_column(str(status.label), justify="right")
 
         def add(label: str, row: dict, **style) -> None:
             table.add_row(
