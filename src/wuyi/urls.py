@@ -8,10 +8,6 @@ from django.views.i18n import JavaScriptCatalog
 from wuyi.api import api
 from wuyi.core import views as core_views
 
-admin.site.site_header = "无疫 管理后台"
-admin.site.site_title = "无疫"
-admin.site.index_title = "数据管理"
-
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
