@@ -328,3 +328,12 @@ def test_a_member_of_a_positive_pool_shows_as_pending_retest(client, city, rnd, 
     response = client.get(reverse("coverage:grid", args=[rnd.round.code, city.grid_a.code]))
     [home] = response.context["attention"]
     assert home.people[0].label == "混管阳性待复核" and home.people[0].css == "bad"
+
+
+def test_the_start_page_names_each_grid_with_its_community(client, city, rnd, grid_worker):
+    # Grids are numbered within their community (第1网格 in every one): an office that sees
+    # many tells them apart by the community beside the name.
+    client.force_login(grid_worker)
+    page = client.get(reverse("coverage:index")).content.decode()
+    name = re.escape(city.grid_a.name)
+    assert re.search(rf"<span>{name} <span class=\"muted\">光华街社区</span></span>", page)

@@ -90,7 +90,7 @@ def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
 def index(request: HttpRequest) -> HttpResponse:
     """Rounds under way and where this user starts: their grids or their top nodes."""
     rounds = TestingRound.objects.exclude(status=RoundStatus.DRAFT).order_by("-start_date")[:20]
-    grids = scoped(Grid.objects.all(), request.user).order_by("code")[:50]
+    grids = scoped(Grid.objects.select_related("community"), request.user).order_by("code")[:50]
     paths = [g.node_path for g in user_grants(request.user) if g.node_path]
     nodes = Node.objects.filter(path__in=paths).order_by("path")
     if request.user.is_superuser or not paths:
