@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from tests.conftest import make_user
+from tests.conftest import City, make_user
 from tests.control.conftest import local
 from wuyi.accounts.models import Role
 from wuyi.control import chain
-from wuyi.control.models import Task, TaskKind
+from wuyi.control.models import RiskPerson, Task, TaskKind
+from wuyi.territory.models import Kind
+from wuyi.territory.tree import add_node
 
 
 @pytest.fixture
@@ -37,6 +39,42 @@ def test_counts_drill_down_from_the_street_to_the_community(client, city, street
     assert "电子二所家属楼" in drill and "1号楼" in drill and "2号楼" in drill
     # The households have no five-to-one team yet: both are on the alert list.
     assert "五包一责任组不完整的户" in drill
+
+
+def test_the_city_office_starts_from_the_whole_city_with_its_districts(client, city):
+    # Districts are the tree's roots: the city office's first page sums them all.
+    chain.identify(city.alice, "close_contact", at=local(2022, 12, 10))
+    node = city.other_district
+    for kind, name, code in [
+        (Kind.STREET, "柳巷街道", "140106001"),
+        (Kind.COMMUNITY, "柳巷社区", "140106001001"),
+        (Kind.COMPOUND, "柳巷小区", "C01"),
+        (Kind.BUILDING, "1号楼", "B01"),
+        (Kind.UNIT, "1单元", "U1"),
+        (Kind.HOUSEHOLD, "101", "H101"),
+    ]:
+        node = add_node(kind, name, code, node)
+    other = City.resident("赵六", node, "140106", dt.date(1970, 1, 1), 51, "M")
+    chain.identify(other, "close_contact", at=local(2022, 12, 10))
+    login(client, make_user("city", Role.CITY_OFFICE))
+    text = client.get("/control/").content.decode()
+    assert "<h1>风险人员管控 · 全市</h1>" in text and 'id="active-count">2<' in text
+    assert f'href="?node={city.district.pk}"' in text
+    assert f'href="?node={city.other_district.pk}"' in text
+    assert 'href="/control/overdue/"' in text and 'href="/control/releases/"' in text
+    district = client.get(f"/control/?node={city.district.pk}").content.decode()
+    assert 'id="active-count">1<' in district and '<a href="?">全市</a> › ' in district
+    due = RiskPerson.objects.get(resident=other).release_on
+    releases = client.get(f"/control/releases/?date={due}").content.decode()
+    assert "<h1>" in releases and " · 全市</h1>" in releases
+    assert "张丽" in releases and "赵六" in releases  # both districts' people due that day
+    assert client.get("/control/overdue/").status_code == 200
+
+
+def test_a_street_office_still_starts_from_its_street(client, city, street_office):
+    login(client, street_office)
+    text = client.get("/control/").content.decode()
+    assert "风险人员管控 · 坞城街道" in text and "全市" not in text
 
 
 def test_an_office_cannot_open_a_node_outside_its_grants(client, city, street_office):

@@ -158,6 +158,13 @@ def is_office(user) -> bool:
     return has_role(user, OFFICE_ROLES)
 
 
+def sees_whole_city(user) -> bool:
+    """A superuser, or a city office granted the whole city (no narrower scope)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(_is_whole_city(grant) for grant in user_grants(user))
+
+
 def _is_whole_city(grant: ScopeGrant) -> bool:
     return grant.role == Role.CITY_OFFICE and not (
         grant.node_path or grant.grid_id or grant.site_id or grant.lab_id

@@ -29,8 +29,9 @@ def _persons(base: QuerySet | None) -> QuerySet:
     return base if base is not None else RiskPerson.objects.all()
 
 
-def counts(node: Node, base: QuerySet | None = None) -> dict:
-    """Under ``node``: counts by category, state and place, and active counts per child."""
+def counts(node: Node | None, base: QuerySet | None = None) -> dict:
+    """Under ``node`` (``None``: the whole city, its districts the children): counts by
+    category, state and place, and active counts per child."""
     qs = within(_persons(base), node)
     by = {}
     for field, choices in (("category", Category), ("state", State), ("place", Place)):
@@ -38,7 +39,8 @@ def counts(node: Node, base: QuerySet | None = None) -> dict:
         by[field] = [(value, label, found.get(value, 0)) for value, label in choices.choices]
     active = qs.filter(state__in=ACTIVE_STATES)
     children = []
-    for child in Node.objects.filter(parent=node).order_by("sort_key", "path")[:200]:
+    below = Node.objects.filter(parent__isnull=True) if node is None else node.children.all()
+    for child in below.order_by("sort_key", "path")[:200]:
         n = within(active, child).count()
         if n:
             children.append((child, n))
@@ -50,7 +52,7 @@ def counts(node: Node, base: QuerySet | None = None) -> dict:
     }
 
 
-def releases_on(node: Node, day: dt.date, base: QuerySet | None = None) -> list[RiskPerson]:
+def releases_on(node: Node | None, day: dt.date, base: QuerySet | None = None) -> list[RiskPerson]:
     """People under ``node`` whose release is due on ``day`` (tomorrow's list is day + 1)."""
     return list(
         within(_persons(base), node)

@@ -27,19 +27,21 @@ def escalate_after() -> dt.timedelta:
     return dt.timedelta(hours=int(getattr(settings, "CONTROL_ESCALATE_AFTER_HOURS", 2)))
 
 
-def within(queryset: QuerySet, node: Node | str) -> QuerySet:
-    """Rows of ``queryset`` (with a household ``path``) under ``node``.
+def within(queryset: QuerySet, node: Node | str | None) -> QuerySet:
+    """Rows of ``queryset`` (with a household ``path``) under ``node`` (``None``: the whole city).
 
     Tasks and risk persons carry household paths, so below anything but a household only
     the prefix match is needed: without the ``path = X`` alternative the database answers
     with one range scan of the path index instead of a scan of the whole index.
     """
+    if node is None:
+        return queryset
     own = isinstance(node, Node) and node.kind == Kind.HOUSEHOLD
     return under(queryset, node, include_self=own)
 
 
 def overdue(
-    node: Node | str, now: dt.datetime | None = None, base: QuerySet | None = None
+    node: Node | str | None, now: dt.datetime | None = None, base: QuerySet | None = None
 ) -> QuerySet[Task]:
     """Open tasks under ``node`` whose deadline has passed, oldest first."""
     now = now or timezone.now()
@@ -50,7 +52,7 @@ def overdue(
 
 
 def overdue_summary(
-    node: Node | str,
+    node: Node | str | None,
     now: dt.datetime | None = None,
     limit: int = 100,
     base: QuerySet | None = None,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from wuyi.accounts.scoping import is_office, scoped, user_grants
+from wuyi.accounts.scoping import is_office, scoped, sees_whole_city, user_grants
 from wuyi.control import lists, overdue, teams
 from wuyi.control.models import RiskPerson, Task, TaskKind
 from wuyi.control.tasks import TaskError, complete_health_check
@@ -22,12 +22,15 @@ from wuyi.territory.models import Grid, Node
 from wuyi.territory.tree import ancestors_paths
 
 
-def _node(request: HttpRequest) -> Node:
-    """The node asked for (?node=PK), or the top of the user's first territory grant."""
+def _node(request: HttpRequest) -> Node | None:
+    """The node asked for (?node=PK), or the top of the user's first territory grant;
+    ``None`` (the whole city, its districts below) for a city office granted all of it."""
     nodes = scoped(Node.objects.all(), request.user)
     pk = request.GET.get("node")
     if pk:
         node = nodes.filter(pk=pk).first() if pk.isdigit() else None
+    elif sees_whole_city(request.user):
+        return None
     else:
         paths = [g.node_path for g in user_grants(request.user) if g.node_path]
         node = Node.objects.filter(path__in=paths).order_by("depth").first() if paths else None
@@ -38,13 +41,19 @@ def _node(request: HttpRequest) -> Node:
     return node
 
 
+def _place(node: Node | None) -> str:
+    return gettext("全市") if node is None else node.name
+
+
 def _office_only(request: HttpRequest) -> None:
     # Counts, release lists and overdue lists are the offices' tools; others get a 404.
     if not is_office(request.user):
         raise Http404(gettext("此页面仅供各级疫情防控办和街道、社区使用"))
 
 
-def _crumbs(request: HttpRequest, node: Node) -> list[Node]:
+def _crumbs(request: HttpRequest, node: Node | None) -> list[Node]:
+    if node is None:
+        return []
     return list(
         scoped(
             Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user
@@ -63,7 +72,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         "control/overview.html",
         {
             "node": node,
+            "place": _place(node),
             "crumbs": _crumbs(request, node),
+            "whole_city": sees_whole_city(request.user),
             "data": data,
             "incomplete": teams.incomplete_households(node)[:50],
         },
@@ -161,7 +172,14 @@ def releases(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "control/releases.html",
-        {"node": node, "crumbs": _crumbs(request, node), "day": day, "people": people},
+        {
+            "node": node,
+            "place": _place(node),
+            "crumbs": _crumbs(request, node),
+            "whole_city": sees_whole_city(request.user),
+            "day": day,
+            "people": people,
+        },
     )
 
 
@@ -173,7 +191,13 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "control/overdue.html",
-        {"node": node, "crumbs": _crumbs(request, node), "summary": summary},
+        {
+            "node": node,
+            "place": _place(node),
+            "crumbs": _crumbs(request, node),
+            "whole_city": sees_whole_city(request.user),
+            "summary": summary,
+        },
     )
 
 
