@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.conftest import City, make_user
 from tests.control.conftest import local
-from wuyi.accounts.models import Role
+from wuyi.accounts.models import Grant, Role
 from wuyi.control import chain
 from wuyi.control.models import RiskPerson, Task, TaskKind
 from wuyi.territory.models import Kind
@@ -69,6 +69,31 @@ def test_the_city_office_starts_from_the_whole_city_with_its_districts(client, c
     assert "<h1>" in releases and " · 全市</h1>" in releases
     assert "张丽" in releases and "赵六" in releases  # both districts' people due that day
     assert client.get("/control/overdue/").status_code == 200
+
+
+def test_an_office_granted_two_districts_starts_from_both(client, city):
+    chain.identify(city.alice, "close_contact", at=local(2022, 12, 10))
+    user = make_user("two", Role.DISTRICT_OFFICE, node=city.district)
+    Grant.objects.create(user=user, role=Role.DISTRICT_OFFICE, node=city.other_district)
+    login(client, user)
+    text = client.get("/control/").content.decode()
+    assert "<h1>风险人员管控 · 我的辖区</h1>" in text and 'id="active-count">1<' in text
+    assert f'href="?node={city.district.pk}"' in text
+    district = client.get(f"/control/?node={city.district.pk}").content.decode()
+    assert '<a href="?">我的辖区</a> › ' in district
+
+
+def test_the_whole_territory_counts_only_what_the_user_may_see(client, city):
+    # Granted another district and one household of this one: the whole territory is
+    # that household's people, not its street's or its district's.
+    chain.identify(city.alice, "close_contact", at=local(2022, 12, 10))
+    chain.identify(city.bob, "close_contact", at=local(2022, 12, 10))
+    user = make_user("two", Role.DISTRICT_OFFICE, node=city.other_district)
+    Grant.objects.create(user=user, role=Role.DISTRICT_OFFICE, node=city.home1)
+    login(client, user)
+    text = client.get("/control/").content.decode()
+    assert 'id="active-count">1<' in text  # 张丽 in home1, not 李强 next door
+    assert "李强" not in text
 
 
 def test_a_street_office_still_starts_from_its_street(client, city, street_office):

@@ -29,26 +29,31 @@ def _persons(base: QuerySet | None) -> QuerySet:
     return base if base is not None else RiskPerson.objects.all()
 
 
-def counts(node: Node | None, base: QuerySet | None = None) -> dict:
-    """Under ``node`` (``None``: the whole city, its districts the children): counts by
-    category, state and place, and active counts per child."""
+def counts(
+    node: Node | None, base: QuerySet | None = None, children: list[Node] | None = None
+) -> dict:
+    """Under ``node`` (``None``: all of ``base``): counts by category, state and place, and
+    active counts per child (the node's own, or ``children`` as given: the districts of the
+    city, the areas of a user granted several)."""
     qs = within(_persons(base), node)
     by = {}
     for field, choices in (("category", Category), ("state", State), ("place", Place)):
         found = dict(qs.order_by().values_list(field).annotate(n=Count("pk")))
         by[field] = [(value, label, found.get(value, 0)) for value, label in choices.choices]
     active = qs.filter(state__in=ACTIVE_STATES)
-    children = []
-    below = Node.objects.filter(parent__isnull=True) if node is None else node.children.all()
-    for child in below.order_by("sort_key", "path")[:200]:
+    if children is None:
+        below = Node.objects.filter(parent__isnull=True) if node is None else node.children.all()
+        children = list(below.order_by("sort_key", "path")[:200])
+    counted = []
+    for child in children:
         n = within(active, child).count()
         if n:
-            children.append((child, n))
+            counted.append((child, n))
     return {
         "total": qs.count(),
         "active": active.count(),
         "by": by,
-        "children": children,
+        "children": counted,
     }
 
 

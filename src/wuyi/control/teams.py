@@ -202,11 +202,13 @@ def is_full(team: FiveToOneTeam | None) -> bool:
     return set(roles()) <= filled
 
 
-def incomplete_households(node: Node | str | None) -> list[dict]:
-    """Households under ``node`` (``None``: the whole city) with someone under control and
-    no full team: an alert list."""
+def incomplete_households(node: Node | str | None, base: QuerySet | None = None) -> list[dict]:
+    """Households under ``node`` (``None``: all of ``base``, the risk persons the user may
+    see) with someone under control and no full team: an alert list."""
     wanted = set(roles())
-    active = RiskPerson.objects.filter(state__in=ACTIVE_STATES)
+    active = (base if base is not None else RiskPerson.objects.all()).filter(
+        state__in=ACTIVE_STATES
+    )
     controlled = (
         (active if node is None else under(active, node))
         .values_list("household_id", flat=True)

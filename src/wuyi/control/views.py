@@ -18,31 +18,55 @@ from wuyi.accounts.scoping import is_office, scoped, sees_whole_city, user_grant
 from wuyi.control import lists, overdue, teams
 from wuyi.control.models import RiskPerson, Task, TaskKind
 from wuyi.control.tasks import TaskError, complete_health_check
-from wuyi.territory.models import Grid, Node
+from wuyi.territory.models import PATH_SEPARATOR, Grid, Node
 from wuyi.territory.tree import ancestors_paths
 
 
 def _node(request: HttpRequest) -> Node | None:
-    """The node asked for (?node=PK), or the top of the user's first territory grant;
-    ``None`` (the whole city, its districts below) for a city office granted all of it."""
-    nodes = scoped(Node.objects.all(), request.user)
+    """The node asked for (?node=PK), or where the user's territory starts: their one top
+    node, or ``None`` for all of it when that is the whole city or several areas (a city
+    office granted every district, a street office granted two streets)."""
     pk = request.GET.get("node")
     if pk:
+        nodes = scoped(Node.objects.all(), request.user)
         node = nodes.filter(pk=pk).first() if pk.isdigit() else None
     elif sees_whole_city(request.user):
         return None
     else:
-        paths = [g.node_path for g in user_grants(request.user) if g.node_path]
-        node = Node.objects.filter(path__in=paths).order_by("depth").first() if paths else None
-        if node is None and (request.user.is_superuser or not paths):
-            node = nodes.filter(parent__isnull=True).order_by("path").first()
+        tops = _top_nodes(request.user)
+        if len(tops) > 1:
+            return None
+        node = tops[0] if tops else None
     if node is None:
         raise Http404(gettext("没有这个辖区,或不在您的辖区内"))
     return node
 
 
-def _place(node: Node | None) -> str:
-    return gettext("全市") if node is None else node.name
+def _top_nodes(user) -> list[Node]:
+    """The nodes of the user's territory grants that are not beneath another of them."""
+    paths = sorted({g.node_path for g in user_grants(user) if g.node_path})
+    tops = [p for p in paths if not any(p.startswith(q + PATH_SEPARATOR) for q in paths)]
+    return list(Node.objects.filter(path__in=tops).order_by("sort_key", "path"))
+
+
+def _below(request: HttpRequest, node: Node | None) -> list[Node] | None:
+    """The children to count for the user's whole territory (``None``: the node's own)."""
+    if node is not None:
+        return None
+    if sees_whole_city(request.user):
+        return list(Node.objects.filter(parent__isnull=True).order_by("sort_key", "path"))
+    return _top_nodes(request.user)
+
+
+def _top(request: HttpRequest) -> str:
+    """The name of the user's whole territory when their pages start there, else ""."""
+    if sees_whole_city(request.user):
+        return gettext("全市")
+    return gettext("我的辖区") if len(_top_nodes(request.user)) > 1 else ""
+
+
+def _place(request: HttpRequest, node: Node | None) -> str:
+    return _top(request) if node is None else node.name
 
 
 def _office_only(request: HttpRequest) -> None:
@@ -66,17 +90,17 @@ def overview(request: HttpRequest) -> HttpResponse:
     _office_only(request)
     node = _node(request)
     people = scoped(RiskPerson.objects.all(), request.user)
-    data = lists.counts(node, people)
+    data = lists.counts(node, people, children=_below(request, node))
     return render(
         request,
         "control/overview.html",
         {
             "node": node,
-            "place": _place(node),
+            "place": _place(request, node),
             "crumbs": _crumbs(request, node),
-            "whole_city": sees_whole_city(request.user),
+            "top": _top(request),
             "data": data,
-            "incomplete": teams.incomplete_households(node)[:50],
+            "incomplete": teams.incomplete_households(node, people)[:50],
         },
     )
 
@@ -174,9 +198,9 @@ def releases(request: HttpRequest) -> HttpResponse:
         "control/releases.html",
         {
             "node": node,
-            "place": _place(node),
+            "place": _place(request, node),
             "crumbs": _crumbs(request, node),
-            "whole_city": sees_whole_city(request.user),
+            "top": _top(request),
             "day": day,
             "people": people,
         },
@@ -193,9 +217,9 @@ def overdue_list(request: HttpRequest) -> HttpResponse:
         "control/overdue.html",
         {
             "node": node,
-            "place": _place(node),
+            "place": _place(request, node),
             "crumbs": _crumbs(request, node),
-            "whole_city": sees_whole_city(request.user),
+            "top": _top(request),
             "summary": summary,
         },
     )
