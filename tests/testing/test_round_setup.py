@@ -13,7 +13,8 @@ import pytest
 
 from tests.testing.wsgi_client import WsgiClient
 from wuyi.testing import devices, round_setup
-from wuyi.testing.ingest import _Sql, ingest, ingest_one
+from wuyi.testing.bulk_sql import BulkSql
+from wuyi.testing.ingest import ingest, ingest_one
 from wuyi.testing.models import (
     Desk,
     DeviceToken,
@@ -91,9 +92,9 @@ def test_desks_added_and_removed_hold_from_the_next_scan(rnd):
     # A desk never used can be deleted (one with scans is protected).
     Desk.objects.create(site=rnd.site, code="D8")
     codes = ({"R1"}, {"S1"}, {"D8"})
-    assert round_setup.current().context(_Sql(), *codes).desks
+    assert round_setup.current().context(BulkSql(), *codes).desks
     Desk.objects.filter(site=rnd.site, code="D8").delete()
-    assert not round_setup.current().context(_Sql(), *codes).desks
+    assert not round_setup.current().context(BulkSql(), *codes).desks
 
 
 def test_a_new_pool_size_holds_for_the_next_new_tube(rnd):

@@ -46,6 +46,7 @@ from wuyi.core.db import write_lock
 from wuyi.people import id_numbers
 from wuyi.people.models import IdType
 from wuyi.testing import round_setup
+from wuyi.testing.bulk_sql import CHUNK, BulkSql, chunks
 from wuyi.testing.models import (
     Outcome,
     PoolSize,
@@ -61,12 +62,6 @@ from wuyi.testing.models import (
 # A device batch larger than this is refused whole: one request must stay well inside
 # the p99 budget, and devices send 500 at most.
 MAX_BATCH = 2000
-# Rows per INSERT statement: keeps the bound parameters under SQLite's 32,766 limit.
-CHUNK = 500
-# Up to this many values, PostgreSQL gets plain placeholders instead of arrays: psycopg
-# builds an array through several Python calls, 10 µs each, twenty of them for one scan
-# row, more than the placeholders cost to split (a single scan: 1.04 → 0.83 ms of CPU).
-FEW = 8
 # How often a batch that lost a race is decided again before giving up.
 RETRIES = 5
 # On PostgreSQL a batch of one is decided and stored by one database function
@@ -317,7 +312,7 @@ def _ingest_one_in_database(
         if setup is not None and round_setup.current().version != setup.version:
             raise round_setup.Stale
         return _rejected(e.raw_id, RejectReason.MALFORMED_EVENT)
-    sql = _Sql()
+    sql = BulkSql()
     if setup is None:
         setup = round_setup.current()
     # The function checks the version first: the setup is not read again for this.
@@ -391,7 +386,7 @@ def _ingest_once(
     setup: round_setup.Setup | None,
 ) -> list[Answer]:
     # --- Set-based reads that need no lock -------------------------------------------
-    sql = _Sql()
+    sql = BulkSql()
     fresh = round_setup.current()
     if setup is not None and setup.version != fresh.version:
         raise round_setup.Stale
@@ -483,103 +478,7 @@ def _duplicate(event_id: str, outcome: str, reason: str, barcode: str) -> Answer
     return Answer(event_id, DUPLICATE, outcome, reason, label, barcode)
 
 
-_TUPLES_OK = 2  # psycopg.pq.ExecStatus.TUPLES_OK, without importing psycopg for SQLite
-
-
-class _Sql:
-    """The DB-API cursor under Django's connection, inside Django's transaction.
-
-    The hot path skips Django's cursor wrapper (its per-statement bookkeeping and, on
-    SQLite, a regular expression over every statement cost as much as a small query) and
-    reads the connection's features once per batch (each ``django.db.connection.x`` is a
-    context-local lookup). Driver errors are still turned into Django's, so the retry
-    logic sees them.
-    """
-
-    def __init__(self) -> None:
-        self.db = db = connections[DEFAULT_DB_ALIAS]
-        db.ensure_connection()
-        self.sqlite = db.vendor == "sqlite"
-        if db.vendor == "postgresql":
-            # Server-side binding: psycopg sends the values apart from the statement,
-            # where Django's default client-side cursor quotes each of a batch's 10,000
-            # values into the SQL text in Python.
-            import psycopg
-
-            self.cursor = psycopg.Cursor(db.connection)
-        else:
-            self.cursor = db.connection.cursor()
-        self.native_uuid = db.features.has_native_uuid_field
-        self.for_update = db.features.has_select_for_update
-        self.errors = db.wrap_database_errors
-
-    def rows(self, sql: str, params: Sequence) -> list[tuple]:
-        """Execute ``sql`` (written with ``%s``) and return its rows."""
-        if self.sqlite:
-            sql = sql.replace("%s", "?")
-        cursor = self.cursor
-        with self.errors:
-            cursor.execute(sql, params)
-            if self.sqlite:
-                return cursor.fetchall() if cursor.description else []
-            # Not cursor.description: psycopg builds an object per column for it, 80 µs of
-            # a single scan's CPU. Whether the statement returned rows is in its result.
-            result = cursor.pgresult
-            return cursor.fetchall() if result is not None and result.status == _TUPLES_OK else []
-
-    def select_in(
-        self, sql: str, column: str, values: list, before: list | None = None, tail: str = ""
-    ) -> list[tuple]:
-        """Rows of ``sql column IN values tail``; ``before`` are the parameters ahead of it.
-
-        PostgreSQL gets one array (``= ANY(%b)``) for more than ``FEW`` values: psycopg
-        splits a statement's placeholders in Python, milliseconds for a list of 500. Arrays
-        go in binary (``%b``): psycopg writes a text array in Python with a regular
-        expression per element, 10 ms of CPU for a batch's scan rows against 2 ms in binary.
-        """
-        if not values:
-            return []
-        if not self.sqlite and len(values) > FEW:
-            return self.rows(f"{sql} {column} = ANY(%b){tail}", [*(before or []), list(values)])
-        rows: list[tuple] = []
-        for chunk in _chunks(values, CHUNK):
-            rows += self.rows(
-                f"{sql} {column} IN ({_marks(len(chunk))}){tail}", [*(before or []), *chunk]
-            )
-        return rows
-
-    def insert(self, table: str, columns: str, types: str, rows: list[tuple], tail: str):
-        """``INSERT INTO table (columns) … tail`` of ``rows``; what ``tail``'s RETURNING gives.
-
-        SQLite, and PostgreSQL for up to ``FEW`` rows: multi-row ``VALUES`` in chunks under
-        SQLite's bound-parameter limit. PostgreSQL otherwise: one ``unnest`` of one binary
-        array per column (``types`` gives each array's type), so the statement has a few
-        dozen parameters whatever the batch's size.
-        """
-        returned: list[tuple] = []
-        if not rows:
-            return returned
-        if not self.sqlite and len(rows) > FEW:
-            arrays = [list(column) for column in zip(*rows, strict=True)]
-            casts = ", ".join(f"%b::{t}[]" for t in types.split())
-            return self.rows(
-                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) {tail}",  # noqa: S608 (our table and column names; values are bound)
-                arrays,
-            )
-        width = len(rows[0])
-        for chunk in _chunks(rows, CHUNK):
-            returned += self.rows(
-                f"INSERT INTO {table} ({columns}) VALUES {_values(width, len(chunk))} {tail}",  # noqa: S608 (our table and column names; values are bound)
-                [v for row in chunk for v in row],
-            )
-        return returned
-
-
-def _marks(count: int) -> str:
-    return ",".join(["%s"] * count)
-
-
-def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
+def _residents(sql: BulkSql, events: list[_Event]) -> dict[tuple, tuple]:
     """Registered persons by scanned token and by typed (ID type, number), in two queries."""
     columns = "SELECT id, code_token, id_type, id_number, path, grid_id, district_code "
     found: dict[tuple, tuple] = {}
@@ -603,13 +502,13 @@ def _residents(sql: _Sql, events: list[_Event]) -> dict[tuple, tuple]:
     return found
 
 
-def _lock_tubes(sql: _Sql, barcodes: list[str]) -> dict[str, _Tube]:
+def _lock_tubes(sql: BulkSql, barcodes: list[str]) -> dict[str, _Tube]:
     """The existing tubes of the batch, locked until commit, with their current members."""
     tubes: dict[str, _Tube] = {}
     if not barcodes:
         return tubes
     lock = " FOR UPDATE OF t" if sql.for_update else ""
-    for chunk in _chunks(barcodes, CHUNK):
+    for chunk in chunks(barcodes, CHUNK):
         rows = sql.select_in(
             "SELECT t.id, t.barcode, t.round_id, t.site_id, t.capacity, t.member_count, "
             "t.status, s.resident_id, s.id_type, s.id_number FROM testing_tube t "
@@ -699,12 +598,7 @@ def _decide(e: _Event, tubes: dict[str, _Tube], sites: dict, pool_sizes: dict, n
     )
 
 
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> None:
+def _write(sql: BulkSql, events: list[_Event], tubes: dict[str, _Tube], sites: dict, now) -> None:
     """New tubes, changed tubes, every decided event, and the per-round sampled markers."""
     adapt = sql.db.ops.adapt_datetimefield_value
     stamps: dict = {}
@@ -720,7 +614,7 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
     # New tubes go in with their final counts; a barcode another batch created in the
     # meantime comes back missing from RETURNING, and the batch is decided again.
     new = sorted((t for t in tubes.values() if t.id is None and t.count), key=lambda t: t.barcode)
-    for chunk in _chunks(new, CHUNK):
+    for chunk in chunks(new, CHUNK):
         rows = [
             (
                 t.barcode,
@@ -771,7 +665,7 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
     # gained members gets its count alone, or each scan would rewrite the four indexes on
     # status (13.9 → 9.5 pages written to the WAL a single scan).
     counted = [t for t in changed if t.status == t.loaded_status]
-    for chunk in _chunks(counted, CHUNK):
+    for chunk in chunks(counted, CHUNK):
         ids = [t.id for t in chunk]
         count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
         sql.rows(
@@ -780,7 +674,7 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
             [*(v for t in chunk for v in (t.id, t.count)), *ids],
         )
     changed = [t for t in changed if t.status != t.loaded_status]
-    for chunk in _chunks(changed, CHUNK):
+    for chunk in chunks(changed, CHUNK):
         ids = [t.id for t in chunk]
         count_case = " ".join("WHEN %s THEN %s" for _ in chunk)
         status_case = " ".join("WHEN %s THEN %s" for _ in chunk)
@@ -839,7 +733,7 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
                 district,
             )
         )
-    for chunk in _chunks(scan_rows, CHUNK):
+    for chunk in chunks(scan_rows, CHUNK):
         returned = sql.insert(
             "testing_scan",
             "event_id, kind, outcome, reason, round_id, site_id, desk_id, tube_id, "
@@ -870,11 +764,6 @@ def _write(sql: _Sql, events: list[_Event], tubes: dict[str, _Tube], sites: dict
         sampled,
         "ON CONFLICT (round_id, resident_id) DO NOTHING",
     )
-
-
-def _values(columns: int, rows: int) -> str:
-    one = "(" + ",".join(["%s"] * columns) + ")"
-    return ",".join([one] * rows)
 
 
 def follow_up_scans(round: TestingRound) -> QuerySet[Scan]:
