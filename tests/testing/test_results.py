@@ -157,6 +157,40 @@ def test_refusals_in_a_later_chunk_roll_back_the_chunks_already_written(lab, tub
     assert Tube.objects.filter(status=TubeStatus.RESULTED).count() == 0
 
 
+def test_a_file_of_many_tubes_goes_through_the_bulk_statements(rnd, lab, tubes, monkeypatch):
+    # More tubes a chunk than bulk_sql.FEW: on PostgreSQL the reads, the insert and the
+    # tube update each go as one array a column (the three-tube files above do not).
+    monkeypatch.setattr("wuyi.testing.results.CHUNK", 12)
+    barcodes = [f"M{n:02d}" for n in range(20)]
+    for n, barcode in enumerate(barcodes):
+        fill(rnd, barcode, [stranger(20 + n)])
+    deliver(lab, barcodes[:15], "BOXM")
+    pack_box("BOXN", barcodes[15:], lab=lab)  # boxed for this lab, never scanned in
+    rows = [(b, "阴性", "", "") for b in barcodes]
+    rows[3] = ("M03", "阳性", "28.4", "30.1")
+    rows[17] = ("M17", "无效", "", "")
+    first = upload(lab, wuyi_csv(rows))
+    assert first.ok and first.applied == 20 and first.positive == 1 and first.invalid == 1
+    assert first.retest_tasks == 1 and first.resample_tasks == 1
+    resulted = Tube.objects.filter(barcode__in=barcodes, status=TubeStatus.RESULTED)
+    assert resulted.count() == 20 and not resulted.filter(resulted_at=None).exists()
+    assert resulted.filter(lab=lab, received_at__isnull=False).count() == 20
+    positive = Result.objects.get(tube__barcode="M03")
+    assert (positive.outcome, str(positive.ct_orf1ab), str(positive.ct_n)) == (
+        "positive",
+        "28.40",
+        "30.10",
+    )
+    assert positive.district_code == Tube.objects.get(barcode="M03").district_code
+    again = upload(lab, wuyi_csv(rows))
+    assert again.ok and again.applied == 0 and again.unchanged == 20
+    rows[3] = ("M03", "阳性", "28.5", "30.1")
+    conflict = upload(lab, wuyi_csv(rows))
+    assert refused(conflict) == [(5, "M03", "conflict")]
+    assert "ORF1ab 28.40" in conflict.errors[0].message
+    assert "ORF1ab 28.5" in conflict.errors[0].message
+
+
 def test_a_hand_entry_follows_the_same_rules(lab, tubes, admin_user):
     report = record_result(lab, " T1 ", "negative", user=admin_user)
     assert report.ok and report.applied == 1

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Avg, Count, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
@@ -46,12 +46,12 @@ from django.utils.translation import gettext, gettext_noop
 from wuyi.accounts import audit
 from wuyi.territory.models import Grid, Kind, Node
 from wuyi.territory.tree import ancestors_paths
+from wuyi.testing.bulk_sql import BulkSql
 from wuyi.testing.models import (
     ControlState,
     Lab,
     Outcome,
     PoolSize,
-    Result,
     ResultOutcome,
     ResultSource,
     RetestTask,
@@ -229,29 +229,49 @@ class _Tube:
     box_lab_id: int | None
 
 
+@dataclass(slots=True)
+class _Stored:
+    """A tube's stored result, as the checks compare it (Ct values to two places)."""
+
+    tube_id: int
+    outcome: str
+    ct_orf1ab: Decimal | None
+    ct_n: Decimal | None
+    ct_e: Decimal | None
+
+
+def _ct(value) -> Decimal | None:
+    # SQLite hands a decimal column back as a float; PostgreSQL as a Decimal.
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def _check_chunk(
     lab: Lab, chunk: list, seen: dict[str, int], report: ResultReport
 ) -> list[tuple[_Tube, ResultRow]]:
-    """The chunk's rows that are new results; refused rows go to the report."""
+    """The chunk's rows that are new results; refused rows go to the report.
+
+    Two statements for the chunk, through ``BulkSql``: on PostgreSQL one array for the
+    1,000 barcodes instead of 1,000 placeholders, which psycopg splits in Python.
+    """
     report.rows += len(chunk)
+    sql = BulkSql()
     barcodes = [r.barcode for r in chunk if isinstance(r, ResultRow)]
     tubes = {
         row[1]: _Tube(*row)
-        for row in Tube.objects.filter(barcode__in=barcodes).values_list(
-            "id",
-            "barcode",
-            "pool_size",
-            "status",
-            "lab_id",
-            "received_at",
-            "district_code",
-            "box__lab_id",
+        for row in sql.select_in(
+            "SELECT t.id, t.barcode, t.pool_size, t.status, t.lab_id, t.received_at, "
+            "t.district_code, b.lab_id FROM testing_tube t "
+            "LEFT JOIN testing_transportbox b ON b.id = t.box_id WHERE",
+            "t.barcode",
+            barcodes,
         )
     }
     stored = {
-        r.tube_id: r
-        for r in Result.objects.filter(tube_id__in=[t.pk for t in tubes.values()]).only(
-            "tube_id", "outcome", "ct_orf1ab", "ct_n", "ct_e"
+        row[0]: _Stored(row[0], row[1], _ct(row[2]), _ct(row[3]), _ct(row[4]))
+        for row in sql.select_in(
+            "SELECT tube_id, outcome, ct_orf1ab, ct_n, ct_e FROM testing_result WHERE",
+            "tube_id",
+            [t.pk for t in tubes.values()],
         )
     }
     new: list[tuple[_Tube, ResultRow]] = []
@@ -328,7 +348,7 @@ def _check_chunk(
     return new
 
 
-def _same(stored: Result, row: ResultRow) -> bool:
+def _same(stored: _Stored, row: ResultRow) -> bool:
     def norm(value) -> Decimal | None:
         return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
@@ -340,7 +360,7 @@ def _same(stored: Result, row: ResultRow) -> bool:
     )
 
 
-def _describe(result: Result | ResultRow) -> str:
+def _describe(result: _Stored | ResultRow) -> str:
     cts = [
         f"{name} {value}"
         for name, value in (("ORF1ab", result.ct_orf1ab), ("N", result.ct_n), ("E", result.ct_e))
@@ -360,40 +380,47 @@ def _write_chunk(
 ) -> None:
     if not new:
         return
-    # Plain executemany rather than bulk_create: building 100,000 model instances costs
-    # more than the insert itself. Values go through the backend's own adapters.
-    ops = connection.ops
+    # Rows through BulkSql rather than bulk_create: building 100,000 model instances costs
+    # more than the insert itself, and on PostgreSQL a chunk is one statement (one array a
+    # column) where executemany sent a statement a row. Values go through the backend's
+    # own adapters (SQLite stores datetimes and decimals as text).
+    sql = BulkSql()
+    ops = sql.db.ops
     entered_by = user.pk if getattr(user, "pk", None) else None
     created = ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {Result._meta.db_table} (tube_id, lab_id, outcome, ct_orf1ab, ct_n, "  # noqa: S608
-            "ct_e, reported_at, source, source_name, entered_by_id, created_at, district_code) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            [
-                (
-                    tube.pk,
-                    lab.pk,
-                    row.outcome,
-                    _decimal(ops, row.ct_orf1ab),
-                    _decimal(ops, row.ct_n),
-                    _decimal(ops, row.ct_e),
-                    ops.adapt_datetimefield_value(row.tested_at) if row.tested_at else created,
-                    source,
-                    source_name[:200],
-                    entered_by,
-                    created,
-                    tube.district_code,
-                )
-                for tube, row in new
-            ],
-        )
-    # Tubes boxed for this lab but never scanned in: the result is their receipt.
-    unreceived = [tube.pk for tube, _ in new if tube.received_at is None]
-    if unreceived:
-        Tube.objects.filter(pk__in=unreceived).update(lab=lab, received_at=now)
-    Tube.objects.filter(pk__in=[tube.pk for tube, _ in new]).update(
-        status=TubeStatus.RESULTED, resulted_at=now
+    sql.insert(
+        "testing_result",
+        "tube_id, lab_id, outcome, ct_orf1ab, ct_n, ct_e, reported_at, source, source_name, "
+        "entered_by_id, created_at, district_code",
+        "bigint bigint text numeric numeric numeric timestamptz text text bigint timestamptz text",
+        [
+            (
+                tube.pk,
+                lab.pk,
+                row.outcome,
+                _decimal(ops, row.ct_orf1ab),
+                _decimal(ops, row.ct_n),
+                _decimal(ops, row.ct_e),
+                ops.adapt_datetimefield_value(row.tested_at) if row.tested_at else created,
+                source,
+                source_name[:200],
+                entered_by,
+                created,
+                tube.district_code,
+            )
+            for tube, row in new
+        ],
+        tail="",
+    )
+    # The chunk's tubes are resulted; those boxed for this lab but never scanned in take
+    # the result as their receipt. One statement for the chunk.
+    sql.select_in(
+        "UPDATE testing_tube SET status = %s, resulted_at = %s, "
+        "lab_id = CASE WHEN received_at IS NULL THEN %s ELSE lab_id END, "
+        "received_at = COALESCE(received_at, %s) WHERE",
+        "id",
+        [tube.pk for tube, _ in new],
+        [str(TubeStatus.RESULTED), created, lab.pk, created],
     )
     report.applied += len(new)
     for _, row in new:
