@@ -171,9 +171,8 @@ def apply_results(
     seen: dict[str, int] = {}
     try:
         with transaction.atomic():
-            tasks_exist = RetestTask.objects.filter(
-                status__in=[TaskStatus.OPEN, TaskStatus.SAMPLED]
-            ).exists()
+            people = open_task_people()  # tasks this file's tubes may close, read once
+            tasks_exist = bool(people[0] or people[1])
             positives: list[int] = []
             invalids: list[int] = []
             decided_scans: set[int] = set()
@@ -186,7 +185,9 @@ def apply_results(
                 positives += [t.pk for t, r in new if r.outcome == ResultOutcome.POSITIVE]
                 invalids += [t.pk for t, r in new if r.outcome == ResultOutcome.INVALID]
                 if tasks_exist and new:
-                    decided_scans |= _close_tasks({t.pk: (t, r) for t, r in new}, now, report)
+                    decided_scans |= _close_tasks(
+                        {t.pk: (t, r) for t, r in new}, now, report, people
+                    )
             if report.error_count:
                 raise _Rollback
             report.retest_tasks = open_tasks(
@@ -431,27 +432,54 @@ def _decimal(ops, value: Decimal | None):
     return None if value is None else ops.adapt_decimalfield_value(value, 5, 2)
 
 
-def bindings_with_open_tasks(tube_ids: list[int]) -> list[Scan]:
-    """The bindings in these tubes whose person has an open retest or resample task.
-
-    A person is a resident (by key) or, for someone sampled away from home who is not in
-    the registry, the ID number they gave. The tubes' bindings are read by tube (its
-    index) and matched in Python against the few people with open tasks: a database filter
-    on "resident is null and ID number in …" made SQLite walk every unregistered binding
-    of the city (a 100,000-tube import with open tasks cost 90 CPU-s instead of ~10).
-    """
+def open_task_people() -> tuple[set[int], set[str]]:
+    """Who has an open retest or resample task: residents by key, and the ID numbers of
+    people sampled away from home who are not in the registry."""
     open_tasks = RetestTask.objects.filter(status__in=[TaskStatus.OPEN, TaskStatus.SAMPLED])
     residents = set(open_tasks.filter(resident__isnull=False).values_list("resident_id", flat=True))
     numbers = set(
         open_tasks.filter(resident__isnull=True).values_list("source_scan__id_number", flat=True)
     )
-    bindings = Scan.objects.filter(
-        tube_id__in=tube_ids, kind=ScanKind.BIND, outcome=Outcome.ACCEPTED
-    ).values_list("id", "tube_id", "resident_id", "id_number", "received_at")
+    return residents, numbers
+
+
+def bindings_with_open_tasks(
+    tube_ids: list[int], people: tuple[set[int], set[str]] | None = None
+) -> list[Scan]:
+    """The bindings in these tubes whose person has an open retest or resample task.
+
+    ``people`` is ``open_task_people()``, read once by a caller that asks for many chunks
+    of tubes (a person whose task closed meanwhile is only a candidate: ``tasks_of_person``
+    reads the tasks themselves). The tubes' bindings are read by tube (its index) and
+    matched in Python against the few people with open tasks: a database filter on
+    "resident is null and ID number in …" made SQLite walk every unregistered binding of
+    the city (a 100,000-tube import with open tasks cost 90 CPU-s instead of ~10). Only
+    the matches' times are read: parsing every binding's timestamp was half the import's
+    CPU on PostgreSQL.
+    """
+    residents, numbers = people if people is not None else open_task_people()
+    if not residents and not numbers:
+        return []
+    rows = BulkSql().select_in(
+        "SELECT id, tube_id, resident_id, id_number FROM testing_scan "
+        "WHERE kind = %s AND outcome = %s AND",
+        "tube_id",
+        tube_ids,
+        [str(ScanKind.BIND), str(Outcome.ACCEPTED)],
+    )
+    matched = [
+        row for row in rows if (row[2] in residents if row[2] is not None else row[3] in numbers)
+    ]
+    if not matched:
+        return []
+    times = dict(
+        Scan.objects.filter(pk__in=[row[0] for row in matched]).values_list("id", "received_at")
+    )
     return [
-        Scan(id=pk, tube_id=tube_id, resident_id=resident_id, id_number=number, received_at=at)
-        for pk, tube_id, resident_id, number, at in bindings
-        if (resident_id in residents if resident_id is not None else number in numbers)
+        Scan(
+            id=pk, tube_id=tube_id, resident_id=resident_id, id_number=number, received_at=times[pk]
+        )
+        for pk, tube_id, resident_id, number in matched
     ]
 
 
@@ -466,10 +494,13 @@ def tasks_of_person(scan: Scan) -> QuerySet[RetestTask]:
 
 
 def _close_tasks(
-    resulted: dict[int, tuple[_Tube, ResultRow]], now: dt.datetime, report: ResultReport
+    resulted: dict[int, tuple[_Tube, ResultRow]],
+    now: dt.datetime,
+    report: ResultReport,
+    people: tuple[set[int], set[str]] | None = None,
 ) -> set[int]:
     """Close the open tasks of people in the resulted tubes; the scans that decided a person."""
-    members = bindings_with_open_tasks(list(resulted))
+    members = bindings_with_open_tasks(list(resulted), people)
     decided: set[int] = set()
     for scan in members:
         tube, row = resulted[scan.tube_id]
