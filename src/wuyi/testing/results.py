@@ -23,10 +23,11 @@ What a result does (in the same transaction):
   person stays under temporary control, and the new tube sets off its own tasks.
 
 Why bulk SQL here: a city-scale lab uploads 100,000 tubes in one file. Rows are read from
-the file one at a time and handled 1,000 at a time with one query per step (tubes by
-barcode, stored results, ``bulk_create``, one ``UPDATE … WHERE id IN``), so time is
-linear and memory stays flat; only the set of barcodes already seen (for duplicates)
-grows, at a few dozen bytes per tube.
+the file one at a time and handled 1,000 at a time with one statement per step (tubes by
+barcode, stored results, the result rows, the tubes' update), through ``BulkSql``: on
+PostgreSQL one binary array a column, on SQLite chunked placeholder lists. Time is linear
+and memory stays flat; only the set of barcodes already seen (for duplicates) grows, at a
+few dozen bytes per tube.
 """
 
 from __future__ import annotations
