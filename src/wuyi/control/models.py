@@ -18,9 +18,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from wuyi.people.models import chinese_labels
 
 
 class Category(models.TextChoices):
@@ -73,8 +74,7 @@ def chinese_label(choices: type[models.Choices], value: str) -> str:
     written in Chinese like the rest of the stored records: pages translate labels when
     they show them, stored text keeps the source words.
     """
-    with translation.override(None):
-        return str(choices(value).label)
+    return chinese_labels(choices)[choices(value).value]
 
 
 class RiskPerson(models.Model):
