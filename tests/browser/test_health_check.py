@@ -89,3 +89,25 @@ def test_a_grid_worker_completes_a_health_check_for_a_controlled_household(
         "normal",
         grid_worker,
     )
+
+
+def test_the_city_office_reads_control_in_english_on_a_phone(live_server, city):
+    # The whole city's counts, and the alert of a household with no five-to-one team: its
+    # English badge (five missing roles) wraps inside the row instead of widening the page.
+    from tests.conftest import make_user
+    from wuyi.accounts.models import Role
+
+    chain.identify(city.alice, "close_contact", at=timezone.now())
+    make_user("city", Role.CITY_OFFICE)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+        page.goto(live_server.url + "/login/?next=/control/")
+        page.click("#language-switch button[value=en]")
+        page.fill("input[name=username]", "city")
+        page.fill("input[name=password]", "correct horse battery 9")
+        page.click("main form button[type=submit]")
+        expect(page.locator("h1")).to_have_text("Risk persons under control · Whole city")
+        expect(page.locator("ul.alerts .badge").first).to_contain_text("missing")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        browser.close()
