@@ -5,6 +5,7 @@ render."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,24 +23,44 @@ from wuyi.territory.models import PATH_SEPARATOR, Grid, Node
 from wuyi.territory.tree import ancestors_paths
 
 
-def _node(request: HttpRequest) -> Node | None:
+@dataclass
+class _Where:
+    """Where an office's page is: a node, or (``node`` None) the user's whole territory,
+    made of ``areas`` (the city's districts, or the several areas they were granted)."""
+
+    node: Node | None
+    areas: list[Node]
+    top: str  # the whole territory's name when the user's pages start there, else ""
+    crumbs: list[Node]
+
+    def context(self) -> dict:
+        place = self.top if self.node is None else self.node.name
+        return {"node": self.node, "place": place, "crumbs": self.crumbs, "top": self.top}
+
+
+def _where(request: HttpRequest) -> _Where:
     """The node asked for (?node=PK), or where the user's territory starts: their one top
-    node, or ``None`` for all of it when that is the whole city or several areas (a city
-    office granted every district, a street office granted two streets)."""
+    node, or all of it when that is the whole city or several areas (a city office granted
+    every district, a street office granted two streets)."""
+    if sees_whole_city(request.user):
+        top, areas = gettext("全市"), None  # the districts, read only if shown
+    else:
+        areas = _top_nodes(request.user)
+        top = gettext("我的辖区") if len(areas) > 1 else ""
     pk = request.GET.get("node")
     if pk:
         nodes = scoped(Node.objects.all(), request.user)
         node = nodes.filter(pk=pk).first() if pk.isdigit() else None
-    elif sees_whole_city(request.user):
-        return None
+    elif top:
+        if areas is None:
+            areas = list(Node.objects.filter(parent__isnull=True).order_by("sort_key", "path"))
+        return _Where(None, areas, top, [])
     else:
-        tops = _top_nodes(request.user)
-        if len(tops) > 1:
-            return None
-        node = tops[0] if tops else None
+        node = areas[0] if areas else None
     if node is None:
         raise Http404(gettext("没有这个辖区,或不在您的辖区内"))
-    return node
+    crumbs = scoped(Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user)
+    return _Where(node, [], top, list(crumbs.order_by("depth")))
 
 
 def _top_nodes(user) -> list[Node]:
@@ -49,56 +70,24 @@ def _top_nodes(user) -> list[Node]:
     return list(Node.objects.filter(path__in=tops).order_by("sort_key", "path"))
 
 
-def _below(request: HttpRequest, node: Node | None) -> list[Node] | None:
-    """The children to count for the user's whole territory (``None``: the node's own)."""
-    if node is not None:
-        return None
-    if sees_whole_city(request.user):
-        return list(Node.objects.filter(parent__isnull=True).order_by("sort_key", "path"))
-    return _top_nodes(request.user)
-
-
-def _top(request: HttpRequest) -> str:
-    """The name of the user's whole territory when their pages start there, else ""."""
-    if sees_whole_city(request.user):
-        return gettext("全市")
-    return gettext("我的辖区") if len(_top_nodes(request.user)) > 1 else ""
-
-
-def _place(request: HttpRequest, node: Node | None) -> str:
-    return _top(request) if node is None else node.name
-
-
 def _office_only(request: HttpRequest) -> None:
     # Counts, release lists and overdue lists are the offices' tools; others get a 404.
     if not is_office(request.user):
         raise Http404(gettext("此页面仅供各级疫情防控办和街道、社区使用"))
 
 
-def _crumbs(request: HttpRequest, node: Node | None) -> list[Node]:
-    if node is None:
-        return []
-    return list(
-        scoped(
-            Node.objects.filter(path__in=ancestors_paths(node.path)[:-1]), request.user
-        ).order_by("depth")
-    )
-
-
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     _office_only(request)
-    node = _node(request)
+    where = _where(request)
+    node = where.node
     people = scoped(RiskPerson.objects.all(), request.user)
-    data = lists.counts(node, people, children=_below(request, node))
+    data = lists.counts(node, people, children=where.areas if node is None else None)
     return render(
         request,
         "control/overview.html",
         {
-            "node": node,
-            "place": _place(request, node),
-            "crumbs": _crumbs(request, node),
-            "top": _top(request),
+            **where.context(),
             "data": data,
             "incomplete": teams.incomplete_households(node, people)[:50],
         },
@@ -185,7 +174,8 @@ def health_check(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def releases(request: HttpRequest) -> HttpResponse:
     _office_only(request)
-    node = _node(request)
+    where = _where(request)
+    node = where.node
     day = timezone.localdate() + dt.timedelta(days=1)
     if request.GET.get("date"):
         try:
@@ -197,10 +187,7 @@ def releases(request: HttpRequest) -> HttpResponse:
         request,
         "control/releases.html",
         {
-            "node": node,
-            "place": _place(request, node),
-            "crumbs": _crumbs(request, node),
-            "top": _top(request),
+            **where.context(),
             "day": day,
             "people": people,
         },
@@ -210,16 +197,14 @@ def releases(request: HttpRequest) -> HttpResponse:
 @login_required
 def overdue_list(request: HttpRequest) -> HttpResponse:
     _office_only(request)
-    node = _node(request)
+    where = _where(request)
+    node = where.node
     summary = overdue.overdue_summary(node, base=scoped(Task.objects.all(), request.user))
     return render(
         request,
         "control/overdue.html",
         {
-            "node": node,
-            "place": _place(request, node),
-            "crumbs": _crumbs(request, node),
-            "top": _top(request),
+            **where.context(),
             "summary": summary,
         },
     )
