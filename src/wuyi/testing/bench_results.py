@@ -10,15 +10,18 @@ Two measurements, each in a database made for it (never the configured one):
    Each file is imported by ``results.apply_results`` in a fresh child process, which
    reports its time and peak RSS; memory is flat when the big file's peak is about the
    small file's. The big file is then uploaded again (nothing changes) and timed.
-2. **Positive pool → member list at city scale.** A copy of the 5.4M-resident SQLite
-   database the city benchmark leaves (``--big``, default
-   ``/tmp/wuyi-city-big/wuyi.sqlite3``; the original is never written) gets a round, 20
-   pooled tubes of 10 random residents each bound through ``ingest``, received and
-   reported positive; then ``results.pool_members`` is timed for each tube (the list
-   with households, units, buildings, grids and grid workers). Skipped, and said so, when
-   that database is not there.
+2. **Positive pool → member list at city scale.** A copy of the 5.4M-resident database
+   the city benchmark leaves (``--big``: an SQLite file, default
+   ``/tmp/wuyi-city-big/wuyi.sqlite3``, copied with SQLite's backup API; or a
+   ``postgres://`` URL, copied with ``CREATE DATABASE … TEMPLATE``; the original is never
+   written) gets a round, 20 pooled tubes of 10 random residents each bound through
+   ``ingest``, received and reported positive; then ``results.pool_members`` is timed for
+   each tube (the list with households, units, buildings, grids and grid workers).
+   Skipped, and said so, when that database is not there or has fewer than
+   ``--min-residents`` (default 1,000,000).
 
-Options: ``--tubes N``, ``--members M``, ``--big PATH``, ``--skip-big``, ``--keep``.
+Options: ``--tubes N``, ``--members M``, ``--big PATH|URL``, ``--min-residents N``,
+``--skip-big``, ``--keep``.
 Figures are rows/s, milliseconds and megabytes measured in this one run.
 """
 
@@ -72,12 +75,41 @@ def run(argv: list[str] | None = None, **options) -> dict:
     if options.get("skip_big"):
         result["positive_pool"] = {"skipped": "--skip-big"}
     else:
-        result["positive_pool"] = _members_bench(str(options.get("big") or BIG_DEFAULT), keep)
+        result["positive_pool"] = _members_bench(
+            str(options.get("big") or BIG_DEFAULT),
+            keep,
+            int(options.get("min_residents", 1_000_000)),
+        )
     result["machine"] = {"cpus": os.cpu_count(), "load_after": _load()}
     return result
 
 
 # --- 1. Result file import -----------------------------------------------------------
+
+
+def _is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def _pg_admin(url: str) -> tuple[dict, str]:
+    """Connection settings for the server's ``postgres`` database, and the named database."""
+    config = dj_database_url.parse(url)
+    admin = dict(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    return admin, config["NAME"]
+
+
+def _pg_execute(admin: dict, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(**admin) as conn:
+        conn.execute(sql)
 
 
 def _import_bench(tubes: int, members: int, keep: bool) -> dict:
@@ -86,21 +118,10 @@ def _import_bench(tubes: int, members: int, keep: bool) -> dict:
     env = {**os.environ, "WUYI_DATA_DIR": str(workdir)}
     small = max(tubes // 10, 1)
     admin = name = None
-    if configured.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        config = dj_database_url.parse(configured)
-        name = f"{config['NAME']}_bench_results_{os.getpid()}"
-        admin = dict(
-            host=config["HOST"] or "127.0.0.1",
-            port=config["PORT"] or 5432,
-            user=config["USER"] or "postgres",
-            password=config["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        )
-        with psycopg.connect(**admin) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    if _is_postgres(configured):
+        admin, configured_name = _pg_admin(configured)
+        name = f"{configured_name}_bench_results_{os.getpid()}"
+        _pg_execute(admin, f'CREATE DATABASE "{name}"')
         env["DATABASE_URL"] = configured.rsplit("/", 1)[0] + "/" + name
         vendor = "postgresql"
     else:
@@ -114,10 +135,7 @@ def _import_bench(tubes: int, members: int, keep: bool) -> dict:
     finally:
         if not keep:
             if admin is not None:
-                import psycopg
-
-                with psycopg.connect(**admin) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             shutil.rmtree(workdir, ignore_errors=True)
     return {
         "database": vendor,
@@ -306,7 +324,10 @@ def _import(path: str) -> dict:
 # --- 2. Positive pool → member list at city scale ------------------------------------
 
 
-def _members_bench(big: str, keep: bool) -> dict:
+def _members_bench(big: str, keep: bool, min_residents: int = 1_000_000) -> dict:
+    """Copy the big city, never writing the original, and time the member list on the copy."""
+    if _is_postgres(big):
+        return _members_bench_postgres(big, keep, min_residents)
     source = Path(big)
     if not source.exists():
         return {"skipped": f"没有找到大库 {big}(由 city 的基准生成)"}
@@ -315,7 +336,7 @@ def _members_bench(big: str, keep: bool) -> dict:
             residents = conn.execute("SELECT COUNT(*) FROM people_resident").fetchone()[0]
     except sqlite3.Error as exc:
         return {"skipped": f"大库 {big} 无法读取:{exc}"}
-    if residents < 1_000_000:
+    if residents < min_residents:
         return {"skipped": f"大库 {big} 只有 {residents:,} 名居民(尚未生成完?)"}
     workdir = Path(tempfile.mkdtemp(prefix="wuyi-bench-members-", dir=str(source.parent.parent)))
     copy = workdir / "wuyi.sqlite3"
@@ -334,11 +355,50 @@ def _members_bench(big: str, keep: bool) -> dict:
             "DATABASE_URL": f"sqlite:///{copy}",
         }
         result = _child("members", [], env)
-        result["copy_seconds"] = copy_seconds
-        result["residents"] = residents
+        result.update(database="sqlite", copy_seconds=copy_seconds, residents=residents)
         return result
     finally:
         if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _members_bench_postgres(big: str, keep: bool, min_residents: int) -> dict:
+    """The same on PostgreSQL: the copy is ``CREATE DATABASE … TEMPLATE`` the big city.
+
+    A template must have no other connections while it is copied; the city benchmark's
+    database is idle between runs, and a copy that fails says why.
+    """
+    import psycopg
+
+    admin, name = _pg_admin(big)
+    try:
+        with psycopg.connect(**{**admin, "dbname": name}) as conn:
+            residents = conn.execute("SELECT COUNT(*) FROM people_resident").fetchone()[0]
+    except psycopg.Error as exc:
+        return {"skipped": f"大库 {name} 无法读取:{str(exc).strip()}"}
+    if residents < min_residents:
+        return {"skipped": f"大库 {name} 只有 {residents:,} 名居民(尚未生成完?)"}
+    copy = f"{name}_members_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="wuyi-bench-members-"))
+    started = time.perf_counter()
+    try:
+        _pg_execute(admin, f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    except psycopg.Error as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        return {"skipped": f"无法复制大库 {name}:{str(exc).strip()}"}
+    copy_seconds = round(time.perf_counter() - started, 1)
+    try:
+        env = {
+            **os.environ,
+            "WUYI_DATA_DIR": str(workdir),
+            "DATABASE_URL": big.rsplit("/", 1)[0] + "/" + copy,
+        }
+        result = _child("members", [], env)
+        result.update(database="postgresql", copy_seconds=copy_seconds, residents=residents)
+        return result
+    finally:
+        if not keep:
+            _pg_execute(admin, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
             shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -412,17 +472,22 @@ def _members() -> dict:
 
     list_ms = []
     cpu_ms = []
-    sizes = []
+    listed = with_household = with_building = 0
     for tube in Tube.objects.filter(barcode__in=barcodes).order_by("barcode"):
         started, cpu_started = time.perf_counter(), time.process_time()
         members = pool_members(tube)
         list_ms.append((time.perf_counter() - started) * 1000)
         cpu_ms.append((time.process_time() - cpu_started) * 1000)
-        sizes.append(sum(1 for m in members if m.household and m.building))
+        listed += len(members)
+        with_household += sum(1 for m in members if m.household and m.community and m.grid)
+        # Village courtyards (村) have households but no building or unit.
+        with_building += sum(1 for m in members if m.building and m.unit)
     list_ms.sort()
     return {
         "pools": len(list_ms),
-        "members_with_household_and_building": sum(sizes),
+        "members": listed,
+        "with_household_community_and_grid": with_household,
+        "with_unit_and_building": with_building,
         "member_list_ms": {
             "median": round(statistics.median(list_ms), 2),
             "max": round(max(list_ms), 2),
