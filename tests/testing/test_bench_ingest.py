@@ -66,3 +66,13 @@ def test_a_small_run_stores_every_accepted_event_once(base_url):
         "single_per_s",
         "single_p99_ms",
     }
+
+
+def test_the_bench_runs_as_many_web_workers_as_the_operations_guide_advises():
+    # docs/operations.md: one per core on SQLite (a second only waits for the write lock),
+    # two per core on PostgreSQL (a worker waits for the server's answer and WAL flush).
+    from wuyi.testing.bench import default_workers
+
+    assert default_workers("sqlite:////tmp/x.sqlite3", 2) == 2
+    assert default_workers("postgres://postgres@127.0.0.1:5432/wuyi", 2) == 4
+    assert default_workers("postgresql://u@h/db", 8) == 16
