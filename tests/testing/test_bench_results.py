@@ -87,6 +87,12 @@ def test_a_small_run_imports_every_file_and_lists_every_positive_member(city, ba
     assert (big["rows"], small["rows"]) == (60, 6)
     assert big["seconds"] > 0 and big["rows_per_s"] > 0 and imported["under_30_s"]
     assert big["peak_rss_mb"] > 0 and imported["peak_rss_ratio_big_to_small"] > 0
+    if connection.vendor == "sqlite":
+        # The import's own memory, SQLite's page cache apart, is reported for both files.
+        assert (
+            big["sqlite_memory_mb"] > 0 and 0 < big["anon_without_sqlite_mb"] < big["rss_anon_mb"]
+        )
+        assert imported["anon_without_sqlite_ratio_big_to_small"] > 0
     # The same file again changes nothing.
     assert again["rows"] == 60 and again["applied"] == 0 and again["unchanged"] == 60
 

@@ -26,8 +26,10 @@ Why bulk SQL here: a city-scale lab uploads 100,000 tubes in one file. Rows are 
 the file one at a time and handled 1,000 at a time with one statement per step (tubes by
 barcode, stored results, the result rows, the tubes' update), through ``BulkSql``: on
 PostgreSQL one binary array a column, on SQLite chunked placeholder lists. Time is linear
-and memory stays flat; only the set of barcodes already seen (for duplicates) grows, at a
-few dozen bytes per tube.
+and memory stays flat but for the barcodes already seen (for duplicates in the file, with
+the row each was first on): about 130 bytes a tube, measured by ``wuyi bench results`` on
+SQLite with SQLite's own allocations left out (39 MB for 10,000 tubes, 54 MB for 100,000,
+76 MB for 300,000).
 """
 
 from __future__ import annotations
