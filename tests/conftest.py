@@ -17,6 +17,20 @@ from wuyi.territory.tree import add_node, assign_to_grid
 CHROMIUM = "/usr/bin/chromium"
 
 
+def close_connections() -> None:
+    """Close the connections the test opened inside ``with sync_playwright()``; call it there.
+
+    Django keeps connections per context, and inside that block Playwright's sync API runs
+    an event loop of its own: the ORM calls made there (counting scans between browser
+    steps) get a connection of their own, which the test database's teardown does not
+    close. At the end of the run PostgreSQL then refused to drop the database ("being
+    accessed by other users") and left it behind.
+    """
+    from django.db import connections
+
+    connections.close_all()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_round_setup():
     """Each test starts with no round setup kept: what a test changed is rolled back after

@@ -8,7 +8,7 @@ import os
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import CHROMIUM, City
+from tests.conftest import CHROMIUM, City, close_connections
 from tests.coverage.conftest import Round
 from wuyi.coverage.models import DoorKnock, Exemption, HomeSamplingRequest
 
@@ -81,6 +81,7 @@ def test_a_grid_worker_walks_from_the_missed_list_to_a_door_knock_result(
         page.reload()
         expect(page.locator("table.missed")).to_contain_text("没有漏检人员", timeout=WAIT)
         browser.close()
+        close_connections()
 
     knock = DoorKnock.objects.get()
     assert (knock.household_id, knock.resident_id, knock.result) == (

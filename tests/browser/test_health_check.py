@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, close_connections
 from wuyi.control import chain, teams
 from wuyi.control.models import Task, TaskKind
 from wuyi.workforce.models import Staff, StaffRole
@@ -81,6 +81,7 @@ def test_a_grid_worker_completes_a_health_check_for_a_controlled_household(
             "1 项待办"
         )
         browser.close()
+        close_connections()
 
     check.refresh_from_db()
     assert (check.status, str(check.temperature), check.result, check.done_by) == (
@@ -111,3 +112,4 @@ def test_the_city_office_reads_control_in_english_on_a_phone(live_server, city):
         expect(page.locator("ul.alerts .badge").first).to_contain_text("missing")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         browser.close()
+        close_connections()

@@ -7,7 +7,7 @@ import os
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, close_connections
 from wuyi.accounts.models import AuditEvent
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
@@ -65,6 +65,7 @@ def test_a_grid_worker_logs_in_and_sees_only_their_grid(live_server, city, grid_
         page.click("form.reveal button[type=submit]")
         expect(page.locator(".revealed")).to_contain_text("13812345678")
         browser.close()
+        close_connections()
 
     event = AuditEvent.objects.get(action="reveal")
     assert (event.actor_name, event.object_pk, event.reason) == (

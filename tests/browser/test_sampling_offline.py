@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import CHROMIUM
+from tests.conftest import CHROMIUM, close_connections
 from tests.testing.conftest import Round
 from wuyi.accounts.models import Grant, Role, User
 from wuyi.people import id_numbers
@@ -73,6 +73,7 @@ def open_sampling(live_server, rnd):
 
         yield open_page
         browser.close()
+        close_connections()
 
 
 @pytest.fixture
