@@ -200,9 +200,10 @@ def default_workers(url: str, cores: int) -> int:
     cores only waits for the write lock (2 workers 33,000 bindings/s, 3 workers 26,000).
     On PostgreSQL a worker waits for the server's answer and its WAL flush, and with one
     worker per core an eighth of the two cores stayed idle during single scans; with two per
-    core (batch clients as before) single scans went 1,857–1,954 → 2,071–2,309 a second,
-    batches unchanged (23,138–25,737 bindings/s, p99 under 170 ms), one session, one run
-    each. SQLite with four workers: single scans 2,092–2,201 → 1,769–1,893.
+    core (batch clients as before) single scans went from a median of 1,845 a second (nine
+    runs) to 2,110 (eight runs, 1,913–2,350), batches unchanged (22,830–26,186 bindings/s,
+    p99 under 210 ms), one session. SQLite with four workers: single scans 2,092–2,201 →
+    1,769–1,893; PostgreSQL with six: 1,998 and 1,986.
     """
     if url.startswith(("postgres://", "postgresql://")):
         return 2 * cores
