@@ -37,8 +37,44 @@ def main(argv: list[str] | None = None) -> None:
         print_help()
         return
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(["wuyi", *args])
+    try:
+        execute_from_command_line(["wuyi", *args])
+    except DatabaseError as exc:
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        print(problem, file=sys.stderr)
+        sys.exit(2)
+
+
+def database_problem(exc: Exception) -> str | None:
+    """What to tell someone whose command failed because the database is not there yet.
+
+    A command run before ``wuyi init`` (or on a database an older wuyi made) failed with
+    Django's traceback ending in "no such table: people_resident"; one run with the
+    PostgreSQL server down, in "connection refused". Both say what to do instead. Any
+    other database error is a bug, and keeps its traceback.
+    """
+    from django.conf import settings
+
+    where = settings.DATABASES["default"]["NAME"]
+    cause = exc.__cause__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if text.startswith("no such table") or getattr(cause, "sqlstate", None) == "42P01":
+        return (
+            f"数据库 {where} 还没有建表,或缺少新版本的表:请先运行 wuyi init"
+            f"(即 migrate;make demo 会自动完成)。\n原因:{text}"
+        )
+    if text.startswith("unable to open database file") or (
+        cause is not None
+        and type(cause).__module__.startswith("psycopg")
+        and getattr(cause, "sqlstate", None) is None
+        and "connection" in text
+    ):
+        return f"无法连接数据库 {where}:请检查 DATABASE_URL 与数据库服务是否在运行。\n原因:{text}"
+    return None
 
 
 def print_help() -> None:
