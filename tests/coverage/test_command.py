@@ -39,7 +39,16 @@ def test_close_report(city, rnd):
 
 
 def test_unknown_round_and_node_are_named(city, rnd):
-    with pytest.raises(CommandError, match="找不到轮次 NOPE"):
+    with pytest.raises(CommandError, match=f"找不到轮次 NOPE;现有轮次:{rnd.round.code}"):
         run("show", "NOPE", "--node", "140105")
+    # No round given: which to give, with an example.
+    with pytest.raises(CommandError, match=f"wuyi coverage show {rnd.round.code}"):
+        run("show", "--node", "140105")
     with pytest.raises(CommandError, match="找不到辖区 999"):
         run("show", rnd.round.code, "--node", "999")
+
+
+@pytest.mark.django_db
+def test_with_no_round_at_all_it_says_how_to_make_one():
+    with pytest.raises(CommandError, match="还没有检测轮次"):
+        run("show")

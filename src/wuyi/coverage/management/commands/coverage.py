@@ -54,7 +54,7 @@ class Command(BaseCommand):
             return
         round_ = TestingRound.objects.filter(code=options["round"]).first()
         if round_ is None:
-            raise CommandError(f"找不到轮次 {options['round']}")
+            raise CommandError(_no_round(options["round"], options["action"]))
         action = options["action"]
         if action == "show":
             result = self._show(round_, options)
@@ -117,3 +117,16 @@ class Command(BaseCommand):
         for key in ("door_notes", "door_knocks", "milestones", "communities_refreshed"):
             if key in result:
                 self.stdout.write(f"{key}: {json.dumps(result[key], ensure_ascii=False)}")
+
+
+def _no_round(code: str, action: str) -> str:
+    """Which rounds there are, when the one asked for is not (or none was given)."""
+    known = list(
+        TestingRound.objects.order_by("-start_date", "code").values_list("code", flat=True)[:10]
+    )
+    if not known:
+        return "还没有检测轮次:先在管理后台建立轮次,或运行 wuyi simulate round"
+    listed = "、".join(known)
+    if not code:
+        return f"请给出轮次编号,例如 wuyi coverage {action} {known[0]};现有轮次:{listed}"
+    return f"找不到轮次 {code};现有轮次:{listed}"
