@@ -52,3 +52,9 @@ def test_the_command_prints_one_json_document(small_city, capsys):
     assert data["round_code"] == "SIM3-1" and data["rejected"] == 0
     with pytest.raises(CommandError, match="0 到 1"):
         call_command("simulate", "round", "--prevalence", "2")
+
+
+def test_without_a_city_it_says_so_and_leaves_no_round_behind():
+    with pytest.raises(CommandError, match="还没有城市"):
+        call_command("simulate", "round")
+    assert not TestingRound.objects.exists()

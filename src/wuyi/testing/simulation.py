@@ -39,6 +39,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -154,7 +155,17 @@ def _next_round_code(seed: int) -> str:
 
 
 def _setup(seed: int, pool_size: int, day: dt.date, communities: set[str]):
-    """The round, a site for each community where people come, the retest site, lab, tokens."""
+    """The round, a site for each community where people come, the retest site, lab, tokens.
+
+    One transaction: a simulation that cannot start (no city yet) leaves no round behind.
+    """
+    if not Node.objects.filter(kind=Kind.DISTRICT).exists():
+        raise SimulationError("数据库里还没有城市:先运行 wuyi generate")
+    with transaction.atomic():
+        return _setup_round(seed, pool_size, day, communities)
+
+
+def _setup_round(seed: int, pool_size: int, day: dt.date, communities: set[str]):
     code = _next_round_code(seed)
     rnd = TestingRound.objects.create(
         code=code,
@@ -165,8 +176,6 @@ def _setup(seed: int, pool_size: int, day: dt.date, communities: set[str]):
         default_pool_size=pool_size,
     )
     districts = list(Node.objects.filter(kind=Kind.DISTRICT).order_by("path"))
-    if not districts:
-        raise SimulationError("数据库里还没有城市:先运行 wuyi generate")
     for district in districts:
         RoundZone.objects.create(
             round=rnd,
