@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         execute_from_command_line(["wuyi", *args])
+    except BrokenPipeError:
+        # `wuyi coverage city R | head`: the reader has had enough. Not SIGPIPE's default
+        # action instead: it would also kill `wuyi serve` when a browser hangs up.
+        # Python's own advice: point stdout at devnull so the exit flush does not fail too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except DatabaseError as exc:
         problem = database_problem(exc)
         if problem is None:

@@ -41,3 +41,18 @@ def test_once_initialised_the_same_command_works(tmp_path):
     done = _wuyi(tmp_path, url, "pool", "plan", "--prevalence", "0.01", "--population", "1000")
     assert done.returncode == 0, done.stderr
     assert "10合1混采" in done.stdout
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    # `wuyi … | head`: the reader is gone before the command writes.
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "wuyi.cli", "help", "--commands"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    child.stdout.close()
+    _, errors = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert b"Traceback" not in errors and b"BrokenPipeError" not in errors

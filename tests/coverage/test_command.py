@@ -52,3 +52,14 @@ def test_unknown_round_and_node_are_named(city, rnd):
 def test_with_no_round_at_all_it_says_how_to_make_one():
     with pytest.raises(CommandError, match="还没有检测轮次"):
         run("show")
+
+
+def test_the_city_rollup_before_any_refresh_says_how_to_get_one(city, rnd):
+    out = io.StringIO()
+    call_command("coverage", "city", rnd.round.code, stdout=out)
+    assert f"wuyi coverage refresh {rnd.round.code}" in out.getvalue()
+    rnd.sample(city.bob)
+    call_command("coverage", "refresh", rnd.round.code, stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("coverage", "city", rnd.round.code, stdout=out)
+    assert "社区统计刷新于" in out.getvalue() and "覆盖" in out.getvalue()

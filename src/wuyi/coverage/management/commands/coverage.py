@@ -111,6 +111,15 @@ class Command(BaseCommand):
             self.stdout.write(line(result["coverage"]))
             for child in result.get("children", []):
                 self.stdout.write("  " + line(child))
+        if "districts" in result:
+            if not result["districts"]:
+                # The city rollup sums the community tallies, which `wuyi work` refreshes.
+                self.stdout.write(
+                    f"轮次 {result['round']} 还没有社区统计:运行 wuyi coverage refresh "
+                    f"{result['round']}(或让 wuyi work 在后台运行)后再看"
+                )
+            else:
+                self.stdout.write(f"社区统计刷新于 {result['refreshed_at']}")
         for key in ("districts", "streets"):
             for t in result.get(key, []):
                 self.stdout.write(line(t))
