@@ -73,6 +73,9 @@ def test_createuser_refuses_what_it_cannot_do(city):
         run("createuser", "x", "--role", "resident", "--scope", "140105")
     with pytest.raises(CommandError, match="必须指定范围"):
         run("createuser", "x", "--role", "grid_worker")
+    # A grid worker is granted a grid, never a street or a district.
+    with pytest.raises(CommandError, match="网格员的授权必须指定网格"):
+        run("createuser", "x", "--role", "grid_worker", "--scope", "140105")
     with pytest.raises(CommandError, match="密码不符合要求"):
         run("createuser", "x", "--role", "city_office", "--password-stdin", stdin="123\n")
     assert not User.objects.filter(username="x").exists()

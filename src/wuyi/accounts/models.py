@@ -114,6 +114,10 @@ class Grant(models.Model):
             )
         if self.role == Role.RESIDENT and (self.node is None or self.node.kind != "household"):
             raise ValidationError(gettext("居民账号必须绑定到自己的户"))
+        if self.role == Role.GRID_WORKER and not getattr(self, "grid_id", None):
+            # A grid worker sees their grids only, and may reveal full ID numbers there: a
+            # street or district granted by mistake would open all of it.
+            raise ValidationError(gettext("网格员的授权必须指定网格"))
         if self.role == Role.SITE_STAFF and not getattr(self, "site_id", None):
             raise ValidationError(gettext("采样点人员的授权必须指定采样点"))
         if self.role == Role.LAB_STAFF and not getattr(self, "lab_id", None):
