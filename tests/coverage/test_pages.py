@@ -337,3 +337,22 @@ def test_the_start_page_names_each_grid_with_its_community(client, city, rnd, gr
     page = client.get(reverse("coverage:index")).content.decode()
     name = re.escape(city.grid_a.name)
     assert re.search(rf"<span>{name} <span class=\"muted\">光华街社区</span></span>", page)
+
+
+def test_a_building_captain_is_shown_only_links_that_open(client, city, rnd):
+    # The home page and the coverage pages offered a captain home-sampling and control's
+    # grid list, both of which answer a captain 404.
+    captain = make_user("captain2", Role.BUILDING_CAPTAIN, node=city.building1)
+    client.force_login(captain)
+    pages = ["/", reverse("coverage:node", args=[rnd.round.code, city.building1.pk])]
+    links = set()
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200
+        links |= set(re.findall(r'href="(/[^"#?]*)', response.content.decode()))
+    assert reverse("control:grid") not in links
+    assert reverse("coverage:home_sampling", args=[rnd.round.code]) not in links
+    for link in sorted(links):
+        if link.startswith(("/static/", "/accounts/logout")) or "/reveal/" in link:
+            continue
+        assert client.get(link).status_code in (200, 302), link

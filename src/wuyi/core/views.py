@@ -21,6 +21,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "is_office": is_office(request.user),
             # Where each role's daily work starts; the pages themselves check scope again.
             "is_grid_worker": has_role(request.user, [Role.GRID_WORKER, Role.BUILDING_CAPTAIN]),
+            # Control's grid list is for the grid's own worker (a building captain has no grid).
+            "has_grid": has_role(request.user, [Role.GRID_WORKER]),
             "is_site_staff": has_role(request.user, [Role.SITE_STAFF]),
             "is_lab_staff": has_role(request.user, [Role.LAB_STAFF]),
         },

@@ -132,6 +132,7 @@ def node_view(request: HttpRequest, round_code: str, pk: int) -> HttpResponse:
         "children": [t for t in child_tallies if t.pk in visible],
         "refreshed_at": summed.refreshed_at if summed is not None else None,
         "refresh_seconds": jobs.REFRESH_SECONDS,
+        "can_work": has_role(request.user, WORKER_ROLES),
     }
     return render(request, "coverage/node.html", context)
 
@@ -148,6 +149,7 @@ def grid_view(request: HttpRequest, round_code: str, code: str) -> HttpResponse:
     context = {
         "round": round_,
         "grid": grid,
+        "can_work": has_role(request.user, WORKER_ROLES),
         "tally": rollup.grid_tally(round_, grid),
         "households": households,
         "attention": [h for h in households if h.attention],
