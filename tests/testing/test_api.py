@@ -11,6 +11,7 @@ import json
 import pytest
 
 from tests.testing.wsgi_client import WsgiClient
+from wuyi.api import api
 from wuyi.testing import devices
 from wuyi.testing.models import DeviceToken, Lab, Scan, Tube
 
@@ -104,3 +105,25 @@ def test_it_refuses_a_batch_over_the_limit_whole(client, rnd):
 def test_a_body_that_is_not_a_batch_is_refused_with_422(client, rnd):
     response = post(client, "/api/v1/scans", {"events": [{"event_id": "x"}]}, rnd.secret)
     assert response.status_code == 422
+
+
+def test_every_status_a_device_route_answers_is_documented(client, rnd):
+    # A device maker codes against /api/docs: the errors a whole request can get are there.
+    schema = api.get_openapi_schema()["paths"]
+    documented = {
+        p: {str(code) for code in schema[p]["post"]["responses"]}
+        for p in schema
+        if "post" in schema[p]
+    }
+    assert {"200", "401", "413", "422"} <= documented["/api/v1/scans"]
+    assert {"200", "401", "422"} <= documented["/api/v1/scans/one"]
+    for path in ("/api/v1/lab/receipts", "/api/v1/lab/results", "/api/v1/lab/result-files"):
+        assert {"200", "401", "422"} <= documented[path], path
+    # And those are what a device meets: no token, a body that is not a batch.
+    answers = {
+        ("/api/v1/scans", post(client, "/api/v1/scans", {"events": []}, None).status_code),
+        ("/api/v1/scans", post(client, "/api/v1/scans", {"x": 1}, rnd.secret).status_code),
+        ("/api/v1/scans/one", post(client, "/api/v1/scans/one", {}, rnd.secret).status_code),
+    }
+    for path, status in answers:
+        assert str(status) in documented[path], (path, status)

@@ -17,6 +17,7 @@ from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from wuyi.testing import devices, labs
+from wuyi.testing.api import ErrorOut
 from wuyi.testing.models import DeviceToken, ResultSource
 from wuyi.testing.result_files import (
     ResultFile,
@@ -67,7 +68,9 @@ class ResultsIn(Schema):
 
 
 @router.post(
-    "/receipts", response={200: dict, 422: dict}, summary="实验室接收试管(逐管扫码或整箱接收)"
+    "/receipts",
+    response={200: dict, 401: ErrorOut, 422: dict},
+    summary="实验室接收试管(逐管扫码或整箱接收)",
 )
 def receive(request, payload: ReceiptIn):
     """Receive tubes by barcode, or whole transport boxes by their codes. Idempotent.
@@ -124,7 +127,9 @@ def _rows(items: list[ResultIn]):
 
 
 @router.post(
-    "/results", response={200: dict, 422: dict}, summary="上报检测结果(全部成功或全部不入库)"
+    "/results",
+    response={200: dict, 401: ErrorOut, 422: dict},
+    summary="上报检测结果(全部成功或全部不入库)",
 )
 def post_results(request, payload: ResultsIn):
     """Results as JSON; ``ok: false`` with every refused item (``line`` is its 1-based index)."""
@@ -147,7 +152,9 @@ def post_results(request, payload: ResultsIn):
 
 
 @router.post(
-    "/result-files", response={200: dict, 422: dict}, summary="上传仪器导出的结果文件(CSV/Excel)"
+    "/result-files",
+    response={200: dict, 401: ErrorOut, 422: dict},
+    summary="上传仪器导出的结果文件(CSV/Excel)",
 )
 def post_result_file(request, file: UploadedFile = File(...)):  # noqa: B008 (Ninja's idiom)
     """The same as the upload page: wuyi's format or an instrument export."""
