@@ -115,15 +115,24 @@ def test_every_status_a_device_route_answers_is_documented(client, rnd):
         for p in schema
         if "post" in schema[p]
     }
-    assert {"200", "401", "413", "422"} <= documented["/api/v1/scans"]
-    assert {"200", "401", "422"} <= documented["/api/v1/scans/one"]
+    assert {"200", "400", "401", "413", "422"} <= documented["/api/v1/scans"]
+    assert {"200", "400", "401", "422"} <= documented["/api/v1/scans/one"]
     for path in ("/api/v1/lab/receipts", "/api/v1/lab/results", "/api/v1/lab/result-files"):
-        assert {"200", "401", "422"} <= documented[path], path
+        assert {"200", "400", "401", "422"} <= documented[path], path
     # And those are what a device meets: no token, a body that is not a batch.
     answers = {
         ("/api/v1/scans", post(client, "/api/v1/scans", {"events": []}, None).status_code),
         ("/api/v1/scans", post(client, "/api/v1/scans", {"x": 1}, rnd.secret).status_code),
         ("/api/v1/scans/one", post(client, "/api/v1/scans/one", {}, rnd.secret).status_code),
+        (
+            "/api/v1/scans/one",
+            client.post(
+                "/api/v1/scans/one",
+                b"\x00",
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {rnd.secret}",
+            ).status_code,
+        ),
     }
     for path, status in answers:
         assert str(status) in documented[path], (path, status)

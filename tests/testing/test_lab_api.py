@@ -103,3 +103,10 @@ def test_only_an_active_lab_token_is_accepted(client, rnd, lab):
         ).status_code
         == 401
     )
+
+
+def test_a_receipt_that_names_nothing_is_refused(client, rnd, lab, token):
+    for body in ({}, [None, None], {"barcodes": [], "boxes": []}):
+        answer = post(client, "receipts", token, data=body, content_type="application/json")
+        assert answer.status_code == 422, body
+        assert "barcodes" in answer.json()["detail"]

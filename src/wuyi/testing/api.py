@@ -72,7 +72,7 @@ class BatchOut(Schema):
 
 
 class ErrorOut(Schema):
-    detail: str = Field(..., description="为何拒绝整个请求(如令牌无效、批次过大)")
+    detail: str = Field(..., description="为何拒绝整个请求(如请求体无法解析、令牌无效、批次过大)")
 
 
 class ValidationErrorOut(Schema):
@@ -81,8 +81,14 @@ class ValidationErrorOut(Schema):
 
 # What a device meets besides the answers: every error a whole request can get, so a
 # device maker reading /api/docs handles each (schemathesis found them undocumented).
-BATCH_RESPONSES = {200: BatchOut, 401: ErrorOut, 413: ErrorOut, 422: ValidationErrorOut}
-ONE_RESPONSES = {200: AnswerOut, 401: ErrorOut, 422: ValidationErrorOut}
+BATCH_RESPONSES = {
+    200: BatchOut,
+    400: ErrorOut,
+    401: ErrorOut,
+    413: ErrorOut,
+    422: ValidationErrorOut,
+}
+ONE_RESPONSES = {200: AnswerOut, 400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut}
 
 
 def answer_events(

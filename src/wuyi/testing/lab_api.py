@@ -69,7 +69,7 @@ class ResultsIn(Schema):
 
 @router.post(
     "/receipts",
-    response={200: dict, 401: ErrorOut, 422: dict},
+    response={200: dict, 400: ErrorOut, 401: ErrorOut, 422: dict},
     summary="实验室接收试管(逐管扫码或整箱接收)",
 )
 def receive(request, payload: ReceiptIn):
@@ -80,6 +80,12 @@ def receive(request, payload: ReceiptIn):
     """
     lab = request.auth.lab
     codes = [*([payload.box] if payload.box else []), *payload.boxes]
+    if not codes and not payload.barcodes:
+        # A body that names nothing (`{}`, or not an object at all) is a mistake of the
+        # sender's, not a receipt of nothing.
+        return Status(
+            422, {"detail": gettext("请给出要接收的试管条码(barcodes)或转运箱号(box、boxes)")}
+        )
     try:
         with transaction.atomic():
             total = labs.ReceiptReport()
@@ -128,7 +134,7 @@ def _rows(items: list[ResultIn]):
 
 @router.post(
     "/results",
-    response={200: dict, 401: ErrorOut, 422: dict},
+    response={200: dict, 400: ErrorOut, 401: ErrorOut, 422: dict},
     summary="上报检测结果(全部成功或全部不入库)",
 )
 def post_results(request, payload: ResultsIn):
@@ -153,7 +159,7 @@ def post_results(request, payload: ResultsIn):
 
 @router.post(
     "/result-files",
-    response={200: dict, 401: ErrorOut, 422: dict},
+    response={200: dict, 400: ErrorOut, 401: ErrorOut, 422: dict},
     summary="上传仪器导出的结果文件(CSV/Excel)",
 )
 def post_result_file(request, file: UploadedFile = File(...)):  # noqa: B008 (Ninja's idiom)
