@@ -7,7 +7,7 @@ keep the suite fast) and sends them to the Django WSGI app in-process, as:
 * a sampling device bound to 甲采样点 (bearer token),
 * a lab PC bound to 甲实验室 (bearer token).
 
-Every response must be below 500, must carry no marker of a world object outside the
+Every response must be below 500, must be one the schema documents, must carry no marker of a world object outside the
 caller's zones (``world.py``) and no full ID number or phone.
 """
 
@@ -88,6 +88,8 @@ def test_no_api_operation_fails_or_leaks_for_a_scoped_caller(db, in_process_wsgi
 
 def run_operation(operation, label, persona, app, credentials, outside, secrets, statuses) -> None:
     """A few generated requests to one operation; each response checked."""
+    responses = api.get_openapi_schema()["paths"][operation.path][operation.method.lower()]
+    documented = {str(code) for code in responses["responses"]}
 
     @settings(
         max_examples=EXAMPLES,
@@ -104,6 +106,8 @@ def run_operation(operation, label, persona, app, credentials, outside, secrets,
             f"{label} as {persona}: {case.method} {case.formatted_path} -> {response.status_code}"
         )
         assert response.status_code < 500, where
+        # Every answer is one the schema documents (/api/docs), errors included.
+        assert str(response.status_code) in documented, f"{where}: undocumented {documented}"
         text = body_text(response)
         leaks = sorted(f"{tag}:{m}" for m, tag in outside.items() if m in text)
         assert not leaks, f"{where}: out-of-scope data {leaks}"

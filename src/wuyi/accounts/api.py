@@ -92,7 +92,15 @@ def audit_events(
     return [event_dict(e) for e in events[:limit]]
 
 
-@router.post("/reveal", response=RevealOut, summary="查看一条记录的完整证件号码或电话(记入审计)")
+class DetailOut(Schema):
+    detail: str
+
+
+@router.post(
+    "/reveal",
+    response={200: RevealOut, 404: DetailOut},
+    summary="查看一条记录的完整证件号码或电话(记入审计)",
+)
 def reveal_api(request: HttpRequest, payload: RevealIn) -> dict:
     try:
         value = reveal(
