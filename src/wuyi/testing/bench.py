@@ -201,8 +201,8 @@ def default_workers(url: str, cores: int) -> int:
     On PostgreSQL a worker waits for the server's answer and its WAL flush, and with one
     worker per core an eighth of the two cores stayed idle during single scans; with two per
     core (batch clients as before) single scans went from a median of 1,845 a second (nine
-    runs) to 2,110 (eight runs, 1,913–2,350), batches unchanged (22,830–26,186 bindings/s,
-    p99 under 210 ms), one session. SQLite with four workers: single scans 2,092–2,201 →
+    runs) to 2,079 (twelve runs, 1,756–2,350), batches unchanged (22,641–26,186 bindings/s,
+    p99 under 220 ms), one session. SQLite with four workers: single scans 2,019–2,201 →
     1,769–1,893; PostgreSQL with six: 1,998 and 1,986.
     """
     if url.startswith(("postgres://", "postgresql://")):
