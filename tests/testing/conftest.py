@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 
 import pytest
+from django.db import connection
 
 from wuyi.testing.models import (
     Desk,
@@ -93,3 +95,20 @@ class Round:
 @pytest.fixture
 def rnd(city) -> Round:
     return Round(city)
+
+
+def current_database_url() -> str:
+    """The test database as ``DATABASE_URL`` spells it (the benchmarks make theirs beside it)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    host = db["HOST"] or "127.0.0.1"
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def base_url(monkeypatch):
+    """``DATABASE_URL`` pointing at the test database, for a benchmark run in the test."""
+    url = current_database_url()
+    monkeypatch.setitem(os.environ, "DATABASE_URL", url)
+    return url

@@ -8,24 +8,9 @@ against what it stored.
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from django.db import connection
 
 from wuyi.testing.bench import run_ingest
-
-
-@pytest.fixture
-def base_url(monkeypatch):
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        host = db["HOST"] or "127.0.0.1"
-        url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-    monkeypatch.setitem(os.environ, "DATABASE_URL", url)
-    return url
 
 
 def test_a_small_run_stores_every_accepted_event_once(base_url):

@@ -8,6 +8,7 @@ must be left as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -16,12 +17,9 @@ import sys
 import pytest
 from django.db import connection
 
+from tests.testing.conftest import current_database_url
+from wuyi.core.bench import postgres_database
 from wuyi.testing.bench_results import _members_bench, run
-
-
-def _server_url(db: dict, name: str) -> str:
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{name}"
 
 
 def _count_residents(big: str) -> int:
@@ -34,47 +32,22 @@ def _count_residents(big: str) -> int:
         return conn.execute("SELECT COUNT(*) FROM people_resident").fetchone()[0]
 
 
-@pytest.fixture
-def base_url(monkeypatch):
-    """The benchmark makes its own databases next to the configured one."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = _server_url(db, db["NAME"])
-    monkeypatch.setitem(os.environ, "DATABASE_URL", url)
-    return url
-
-
 @pytest.fixture(scope="module")
 def city(tmp_path_factory, django_db_setup):
     """A generated city of 400 residents, outside the test database, and the URL to reach it."""
-    db = connection.settings_dict
-    admin = None
     tmp_path = tmp_path_factory.mktemp("city")
-    if connection.vendor == "sqlite":
-        big = str(tmp_path / "wuyi.sqlite3")
-        city_url = f"sqlite:///{big}"
-    else:
-        import psycopg
-
-        name = f"{db['NAME']}_city"
-        admin = _server_url(db, "postgres")
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        big = city_url = _server_url(db, name)
-    env = {**os.environ, "DATABASE_URL": city_url, "WUYI_DATA_DIR": str(tmp_path)}
-    for argv in (["migrate", "--verbosity", "0"], ["generate", "--residents", "400", "--json"]):
-        subprocess.run(  # noqa: S603 (our own command)
-            [sys.executable, "-m", "wuyi.cli", *argv], env=env, check=True, capture_output=True
-        )
-    yield big
-    if admin is not None:
-        import psycopg
-
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with contextlib.ExitStack() as stack:
+        if connection.vendor == "sqlite":
+            big = str(tmp_path / "wuyi.sqlite3")
+            city_url = f"sqlite:///{big}"
+        else:
+            big = city_url = stack.enter_context(postgres_database(current_database_url(), "city"))
+        env = {**os.environ, "DATABASE_URL": city_url, "WUYI_DATA_DIR": str(tmp_path)}
+        for argv in (["migrate", "--verbosity", "0"], ["generate", "--residents", "400"]):
+            subprocess.run(  # noqa: S603 (our own command)
+                [sys.executable, "-m", "wuyi.cli", *argv], env=env, check=True, capture_output=True
+            )
+        yield big
 
 
 def test_a_small_run_imports_every_file_and_lists_every_positive_member(city, base_url):

@@ -9,8 +9,10 @@ JSON-ready dict: figures as rows/s or ratios measured in that one run.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 BENCHES: dict[str, str] = {
     "generate": "wuyi.territory.bench:run",
@@ -56,3 +58,54 @@ def parse_options(argv: list[str]) -> dict[str, object]:
 
 def run(name: str, argv: list[str]) -> dict:
     return resolve(name)(argv, **parse_options(argv))
+
+
+# --- Temporary PostgreSQL databases beside the configured one --------------------------
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+def postgres_admin(url: str) -> dict:
+    """psycopg settings for the server's ``postgres`` database (to create and drop others).
+
+    Parts the URL leaves out are libpq's defaults, as Django's connection would take them.
+    """
+    import dj_database_url
+
+    config = dj_database_url.parse(url)
+    return dict(
+        host=config["HOST"] or None,
+        port=config["PORT"] or None,
+        user=config["USER"] or None,
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+@contextlib.contextmanager
+def postgres_database(
+    url: str, suffix: str, keep: bool = False, template: str | None = None
+) -> Iterator[str]:
+    """A new database ``<name>_<suffix>_<pid>`` on ``url``'s server; its URL, dropped after.
+
+    ``template`` copies a database instead of starting empty (``CREATE DATABASE …
+    TEMPLATE``: the template must have no other connections). Benchmarks measure in these
+    and never in the configured database.
+    """
+    import dj_database_url
+    import psycopg
+
+    admin = postgres_admin(url)
+    name = f"{dj_database_url.parse(url)['NAME']}_{suffix}_{os.getpid()}"
+    with psycopg.connect(**admin) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        if not keep:
+            with psycopg.connect(**admin) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -25,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import dj_database_url
-
+from wuyi.core.bench import is_postgres, postgres_database
 from wuyi.people import id_numbers
 from wuyi.people.exporting import EXPORT_HEADER
 
@@ -128,28 +127,10 @@ def run(argv: list[str] | None = None, **options) -> dict:
     env = {**os.environ, "WUYI_DATA_DIR": str(workdir)}
     configured = os.environ.get("DATABASE_URL", "")
     try:
-        if configured.startswith(("postgres://", "postgresql://")):
-            import psycopg
-
-            config = dj_database_url.parse(configured)
-            name = f"{config['NAME']}_bench_{os.getpid()}"
-            admin = {
-                "host": config["HOST"] or "127.0.0.1",
-                "port": config["PORT"] or 5432,
-                "user": config["USER"] or "postgres",
-                "password": config["PASSWORD"] or None,
-                "dbname": "postgres",
-                "autocommit": True,
-            }
-            env["DATABASE_URL"] = configured.rsplit("/", 1)[0] + "/" + name
-            with psycopg.connect(**admin) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            try:
+        if is_postgres(configured):
+            with postgres_database(configured, "bench", keep) as url:
+                env["DATABASE_URL"] = url
                 result = _timed_runs(register, workdir, env, rows)
-            finally:
-                if not keep:
-                    with psycopg.connect(**admin) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             result["database"] = "postgresql"
         else:
             env["DATABASE_URL"] = f"sqlite:///{workdir / 'wuyi.sqlite3'}"

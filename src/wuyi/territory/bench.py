@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import dj_database_url
+from wuyi.core.bench import is_postgres, postgres_database
 
 
 def _load() -> list[float]:
@@ -102,32 +102,17 @@ def _temporary(residents: int, seed: int, keep: bool) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="wuyi-bench-generate-"))
     env = {**os.environ, "WUYI_DATA_DIR": str(workdir)}
     generate = ["generate", "--residents", str(residents), "--seed", str(seed), "--json"]
-    if configured.startswith(("postgres://", "postgresql://")):
+    if is_postgres(configured):
         import psycopg
 
-        config = dj_database_url.parse(configured)
-        name = f"{config['NAME']}_bench_{os.getpid()}"
-        admin = dict(
-            host=config["HOST"] or "127.0.0.1",
-            port=config["PORT"] or 5432,
-            user=config["USER"] or "postgres",
-            password=config["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-        )
-        url = configured.rsplit("/", 1)[0] + "/" + name
-        with psycopg.connect(**admin) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            env["DATABASE_URL"] = url
-            _wuyi(["init", "-v", "0"], env)
-            report = json.loads(_wuyi(generate, env))
-            with psycopg.connect(**admin) as conn:
-                size = conn.execute("SELECT pg_database_size(%s)", [name]).fetchone()[0]
+            with postgres_database(configured, "bench", keep) as url:
+                env["DATABASE_URL"] = url
+                _wuyi(["init", "-v", "0"], env)
+                report = json.loads(_wuyi(generate, env))
+                with psycopg.connect(url) as conn:
+                    size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]
         finally:
-            if not keep:
-                with psycopg.connect(**admin) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             shutil.rmtree(workdir, ignore_errors=True)
         return _summary(report, "postgresql", size, url if keep else "(已删除的临时数据库)")
     path = workdir / "wuyi.sqlite3"

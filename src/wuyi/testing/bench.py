@@ -71,6 +71,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from wuyi.core.bench import is_postgres, postgres_database
+
 TUBE_SIZE = 10
 DESKS = 50
 TARGETS = {
@@ -205,7 +207,7 @@ def default_workers(url: str, cores: int) -> int:
     p99 under 220 ms), one session. SQLite with four workers: single scans 2,019–2,201 →
     1,769–1,893; PostgreSQL with six: 1,998 and 1,986.
     """
-    if url.startswith(("postgres://", "postgresql://")):
+    if is_postgres(url):
         return 2 * cores
     return cores
 
@@ -340,27 +342,8 @@ def _temporary_database(base_url: str, keep: bool) -> Iterator[tuple[str, str]]:
                     path.unlink()
                 folder.rmdir()
         return
-    import psycopg
-
-    name = f"{parsed['NAME']}_bench_ingest_{os.getpid()}"
-    admin = dict(
-        host=parsed["HOST"] or None,
-        port=parsed["PORT"] or None,
-        user=parsed["USER"] or None,
-        password=parsed["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with psycopg.connect(**admin) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = base_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with postgres_database(base_url, "bench_ingest", keep) as url:
         yield url, "postgresql"
-    finally:
-        if not keep:
-            with psycopg.connect(**admin) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _wuyi(args: list[str], env: dict) -> None:

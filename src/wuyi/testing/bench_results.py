@@ -27,6 +27,7 @@ Figures are rows/s, milliseconds and megabytes measured in this one run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -39,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import dj_database_url
+from wuyi.core.bench import is_postgres, postgres_database
 
 BIG_DEFAULT = "/tmp/wuyi-city-big/wuyi.sqlite3"  # noqa: S108 (where the city bench leaves it)
 LAB = "BENCH-LAB"
@@ -87,56 +88,27 @@ def run(argv: list[str] | None = None, **options) -> dict:
 # --- 1. Result file import -----------------------------------------------------------
 
 
-def _is_postgres(url: str) -> bool:
-    return url.startswith(("postgres://", "postgresql://"))
-
-
-def _pg_admin(url: str) -> tuple[dict, str]:
-    """Connection settings for the server's ``postgres`` database, and the named database."""
-    config = dj_database_url.parse(url)
-    admin = dict(
-        host=config["HOST"] or "127.0.0.1",
-        port=config["PORT"] or 5432,
-        user=config["USER"] or "postgres",
-        password=config["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    return admin, config["NAME"]
-
-
-def _pg_execute(admin: dict, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(**admin) as conn:
-        conn.execute(sql)
-
-
 def _import_bench(tubes: int, members: int, keep: bool) -> dict:
     configured = os.environ.get("DATABASE_URL", "")
     workdir = Path(tempfile.mkdtemp(prefix="wuyi-bench-results-"))
     env = {**os.environ, "WUYI_DATA_DIR": str(workdir)}
     small = max(tubes // 10, 1)
-    admin = name = None
-    if _is_postgres(configured):
-        admin, configured_name = _pg_admin(configured)
-        name = f"{configured_name}_bench_results_{os.getpid()}"
-        _pg_execute(admin, f'CREATE DATABASE "{name}"')
-        env["DATABASE_URL"] = configured.rsplit("/", 1)[0] + "/" + name
-        vendor = "postgresql"
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        vendor = "sqlite"
-    try:
-        setup = _child("setup", [str(tubes), str(small), str(members), str(workdir)], env)
-        small_run = _child("import", [str(workdir / "small.csv")], env)
-        big_run = _child("import", [str(workdir / "big.csv")], env)
-        again = _child("import", [str(workdir / "big.csv")], env)
-    finally:
-        if not keep:
-            if admin is not None:
-                _pg_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            shutil.rmtree(workdir, ignore_errors=True)
+    with contextlib.ExitStack() as stack:
+        if is_postgres(configured):
+            database = postgres_database(configured, "bench_results", keep)
+            env["DATABASE_URL"] = stack.enter_context(database)
+            vendor = "postgresql"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+            vendor = "sqlite"
+        try:
+            setup = _child("setup", [str(tubes), str(small), str(members), str(workdir)], env)
+            small_run = _child("import", [str(workdir / "small.csv")], env)
+            big_run = _child("import", [str(workdir / "big.csv")], env)
+            again = _child("import", [str(workdir / "big.csv")], env)
+        finally:
+            if not keep:
+                shutil.rmtree(workdir, ignore_errors=True)
     return {
         "database": vendor,
         "setup": setup,
@@ -384,7 +356,7 @@ def _memory_without_sqlite() -> dict:
 
 def _members_bench(big: str, keep: bool, min_residents: int = 1_000_000) -> dict:
     """Copy the big city, never writing the original, and time the member list on the copy."""
-    if _is_postgres(big):
+    if is_postgres(big):
         return _members_bench_postgres(big, keep, min_residents)
     source = Path(big)
     if not source.exists():
@@ -426,37 +398,32 @@ def _members_bench_postgres(big: str, keep: bool, min_residents: int) -> dict:
     A template must have no other connections while it is copied; the city benchmark's
     database is idle between runs, and a copy that fails says why.
     """
+    import dj_database_url
     import psycopg
 
-    admin, name = _pg_admin(big)
+    name = dj_database_url.parse(big)["NAME"]
     try:
-        with psycopg.connect(**{**admin, "dbname": name}) as conn:
+        with psycopg.connect(big) as conn:
             residents = conn.execute("SELECT COUNT(*) FROM people_resident").fetchone()[0]
     except psycopg.Error as exc:
         return {"skipped": f"大库 {name} 无法读取:{str(exc).strip()}"}
     if residents < min_residents:
         return {"skipped": f"大库 {name} 只有 {residents:,} 名居民(尚未生成完?)"}
-    copy = f"{name}_members_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="wuyi-bench-members-"))
-    started = time.perf_counter()
     try:
-        _pg_execute(admin, f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
-    except psycopg.Error as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
-        return {"skipped": f"无法复制大库 {name}:{str(exc).strip()}"}
-    copy_seconds = round(time.perf_counter() - started, 1)
-    try:
-        env = {
-            **os.environ,
-            "WUYI_DATA_DIR": str(workdir),
-            "DATABASE_URL": big.rsplit("/", 1)[0] + "/" + copy,
-        }
-        result = _child("members", [], env)
-        result.update(database="postgresql", copy_seconds=copy_seconds, residents=residents)
-        return result
+        with contextlib.ExitStack() as stack:
+            started = time.perf_counter()
+            try:
+                copy = stack.enter_context(postgres_database(big, "members", keep, template=name))
+            except psycopg.Error as exc:
+                return {"skipped": f"无法复制大库 {name}:{str(exc).strip()}"}
+            copy_seconds = round(time.perf_counter() - started, 1)
+            env = {**os.environ, "WUYI_DATA_DIR": str(workdir), "DATABASE_URL": copy}
+            result = _child("members", [], env)
+            result.update(database="postgresql", copy_seconds=copy_seconds, residents=residents)
+            return result
     finally:
         if not keep:
-            _pg_execute(admin, f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
             shutil.rmtree(workdir, ignore_errors=True)
 
 
