@@ -245,7 +245,8 @@ class _Stored:
 
 
 def _ct(value) -> Decimal | None:
-    # SQLite hands a decimal column back as a float; PostgreSQL as a Decimal.
+    # A Ct value to two places, as stored and compared. SQLite hands a decimal column back
+    # as a float; PostgreSQL and the file parsers as a Decimal.
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
@@ -353,14 +354,12 @@ def _check_chunk(
 
 
 def _same(stored: _Stored, row: ResultRow) -> bool:
-    def norm(value) -> Decimal | None:
-        return None if value is None else Decimal(value).quantize(Decimal("0.01"))
-
+    # Stored Ct values are already to two places (``_ct``); the file's are brought there.
     return (
         stored.outcome == row.outcome
-        and norm(stored.ct_orf1ab) == norm(row.ct_orf1ab)
-        and norm(stored.ct_n) == norm(row.ct_n)
-        and norm(stored.ct_e) == norm(row.ct_e)
+        and stored.ct_orf1ab == _ct(row.ct_orf1ab)
+        and stored.ct_n == _ct(row.ct_n)
+        and stored.ct_e == _ct(row.ct_e)
     )
 
 
